@@ -1,0 +1,36 @@
+# Likeness: `make run` runs the platform, `make test` installs what is needed and runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MODELS_DIR ?= $(abspath ../shared/models)
+export MODELS_DIR
+
+.PHONY: run test bench proto venv system-deps clean
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -e '.[core,api,admin,test]'
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+# Debian packages the tests need (none yet beyond Python; later issues add nginx, chromium).
+system-deps:
+	@true
+
+run: venv
+	$(BIN)/python -m core
+
+test: venv system-deps
+	$(BIN)/python -m pytest
+
+bench: venv
+	$(BIN)/python -m bench.core_bench
+
+proto: venv
+	$(BIN)/python -m grpc_tools.protoc -I. --python_out=. --pyi_out=. --grpc_python_out=. proto/core.proto
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,77 @@
+"""The embedding server's options, read from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from common.config import ServiceSettings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class CoreSettings(ServiceSettings):
+    port: int = Field(default=50051, ge=1, le=65535, description="gRPC port")
+    model_pack: str = Field(
+        default="default",
+        description="Model pack: a name from core/packs/ (default, open, buffalo_l) or a path to a pack .toml file",
+    )
+    models_dir: Path = Field(
+        default=PROJECT_ROOT.parent / "shared" / "models",
+        description="Folder the pack's model files are looked up in (and fetched into when absent)",
+    )
+    fetch_missing_models: bool = Field(
+        default=True, description="Download model files the pack names but MODELS_DIR lacks, checking their sha256"
+    )
+    img_length_limit: int = Field(
+        default=640, ge=64, le=4096,
+        description="Images are scaled down so that their long side is at most this for detection",
+    )
+    max_image_pixels: int = Field(
+        default=50_000_000, ge=1, description="Images with more pixels than this are refused"
+    )
+    grpc_workers: int = Field(default=8, ge=1, le=256, description="Requests handled at once")
+    max_message_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="Largest gRPC request accepted, in bytes"
+    )
+    onnx_threads: int = Field(
+        default=0, ge=0,
+        description="Threads per ONNX model run; 0 = the CPUs this process may use divided by PROCESSES_PER_HOST",
+    )
+    processes_per_host: int = Field(
+        default=1, ge=1, description="How many core servers share this machine's CPUs (sets the automatic thread count)"
+    )
+    use_gpu: bool = Field(default=True, description="Use the CUDA execution provider when onnxruntime has it")
+    batching: bool = Field(
+        default=True, description="Compute embeddings of faces from concurrent requests together"
+    )
+    max_batch_size: int = Field(default=16, ge=1, le=1024, description="Most faces in one embedding batch")
+    max_batch_wait_ms: float = Field(
+        default=5.0, ge=0, le=1000,
+        description="Longest a face waits for others to join its batch (a lone request never waits)",
+    )
+    warmup_rounds: int = Field(
+        default=2, ge=1, le=1000, description="Inference runs on a sample image before reporting SERVING"
+    )
+    enable_response_caching: bool = Field(default=False, description="Cache responses on local disk")
+    cache_responses_size_limit_bytes: int = Field(
+        default=1024 * 1024 * 1024, ge=0, description="Size of the local response cache; least recently used evicted"
+    )
+    response_cache_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "core-cache", description="Folder of the local response cache"
+    )
+    enable_second_layer_response_cache: bool = Field(
+        default=False, description="Also use a response cache shared by several core servers"
+    )
+    second_layer_response_cache_dir: Path | None = Field(
+        default=None, description="Folder of the shared response cache (required when it is enabled)"
+    )
+    second_layer_cache_size_limit_bytes: int = Field(
+        default=10 * 1024 * 1024 * 1024, ge=0, description="Size of the shared response cache"
+    )
+    memory_in_megabytes: int = Field(
+        default=512, ge=16,
+        description="Bound on what the server keeps in memory: in-memory response cache and queued batch work",
+    )
+    build_version: str = Field(default="dev", description="Version string reported by the status call")
