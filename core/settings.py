@@ -56,7 +56,7 @@ class CoreSettings(ServiceSettings):
     )
     enable_response_caching: bool = Field(default=False, description="Cache responses on local disk")
     cache_responses_size_limit_bytes: int = Field(
-        default=1024 * 1024 * 1024, ge=0, description="Size of the local response cache; least recently used evicted"
+        default=1024 * 1024 * 1024, ge=0, description="Size of the local response cache; least recently used evicted (SQLite's write-ahead log, up to about 4 MB, comes on top)"
     )
     response_cache_dir: Path = Field(
         default=PROJECT_ROOT / "var" / "core-cache", description="Folder of the local response cache"

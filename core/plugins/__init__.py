@@ -1,0 +1,43 @@
+"""Face plugins (CompreFace's ``face_plugins``): which ones a model pack makes available."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from core.model_pack import ModelPack, PluginSpec
+from core.plugins.age_gender import AgePlugin, GenderPlugin
+from core.plugins.base import FacePlugin
+from core.plugins.landmarks106 import Landmarks106Plugin
+from core.plugins.mask import MaskPlugin
+from core.plugins.pose import PosePlugin
+from core.runtime import SessionFactory
+
+MODEL_PLUGINS: dict[str, Callable[[PluginSpec, Path, SessionFactory], FacePlugin]] = {
+    plugin.slug: plugin for plugin in (Landmarks106Plugin, AgePlugin, GenderPlugin, MaskPlugin)
+}
+
+
+def build_plugins(pack: ModelPack, model_paths: dict[str, Path | str],
+                  sessions: SessionFactory) -> tuple[dict[str, FacePlugin], dict[str, str]]:
+    """(available plugins by slug, unavailable slug -> reason) for the pack's plugins, plus pose.
+
+    ``model_paths`` maps a plugin slug to its verified model file, or to the reason it is absent.
+    """
+    available: dict[str, FacePlugin] = {PosePlugin.slug: PosePlugin()}
+    unavailable: dict[str, str] = {}
+    for slug, spec in pack.plugins.items():
+        if slug == PosePlugin.slug:
+            continue
+        plugin_class = MODEL_PLUGINS.get(slug)
+        path = model_paths.get(slug, f"no model file was given for {slug!r}")
+        if plugin_class is None:
+            unavailable[slug] = f"no plugin implements {slug!r}"
+        elif isinstance(path, str):
+            unavailable[slug] = path
+        else:
+            available[slug] = plugin_class(spec, path, sessions)
+    return available, unavailable
+
+
+__all__ = ["FacePlugin", "build_plugins"]

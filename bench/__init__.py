@@ -1,0 +1,1 @@
+"""Benchmarks of Likeness; results are written to bench/results/."""

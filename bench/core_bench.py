@@ -1,0 +1,278 @@
+"""Throughput of the embedding server (core) against the plain insightface pipeline.
+
+Run with `make bench` (or `.venv/bin/python -m bench.core_bench [--quick]`). The same images go through:
+
+- our server, started as `python -m core` and called over a real gRPC channel, once with dynamic
+  batching (the default) and once without (BATCHING=false);
+- the plain insightface 2.1 pipeline in this process: SCRFD detection (det_500m, 640x640),
+  norm_crop alignment and the ArcFace recognizer (w600k_mbf) called face by face.
+
+Both sides decode the encoded image bytes themselves. At each client concurrency, after a warm-up,
+N threads send the whole image set round-robin and the wall time gives images/s and faces/s. The
+machine is shared, so the three configurations take turns, `--repeats` runs each, and the median run
+is reported. Results go to bench/results/core.json (core.quick.json with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import cv2
+import insightface
+import numpy as np
+import onnxruntime
+from insightface.model_zoo.arcface_onnx import ArcFaceONNX
+from insightface.model_zoo.scrfd import SCRFD
+from insightface.utils import face_align
+
+from tests.support.core_process import DATA_DIR, MODELS_DIR, CoreProcess
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+CONCURRENCY = (1, 2, 4, 8)
+QUICK_CONCURRENCY = (1, 2)
+SERVER_SETTINGS = {"grpc_workers": 16}
+TARGET_SPEEDUP = 1.3
+
+# insightface's norm_crop calls a scikit-image method deprecated in 0.26; the warning is noise here.
+warnings.filterwarnings("ignore", category=FutureWarning, module="insightface")
+
+# Takes encoded image bytes, returns how many faces were found (and embedded).
+Handler = Callable[[bytes], int]
+
+
+@dataclass(frozen=True)
+class Image:
+    source: str
+    path: Path
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Run:
+    concurrency: int
+    images: int
+    faces: int
+    seconds: float
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images / self.seconds
+
+    @property
+    def faces_per_second(self) -> float:
+        return self.faces / self.seconds
+
+    def row(self) -> dict[str, float | int]:
+        return {**asdict(self), "seconds": round(self.seconds, 3),
+                "images_per_second": round(self.images_per_second, 2),
+                "faces_per_second": round(self.faces_per_second, 2)}
+
+
+def image_paths(quick: bool) -> dict[str, list[Path]]:
+    """The image set by source: LFW portraits, CompreFace samples and group photos."""
+    lfw = sorted((DATA_DIR / "lfw-dev" / "images").glob("*/*.jpg"))
+    compreface = sorted((DATA_DIR / "compreface-samples").glob("*.jpg"))
+    groups = sorted((DATA_DIR / "group-photos").glob("*.*"))
+    if quick:
+        return {"lfw-dev": lfw[:4], "compreface-samples": compreface[:2],
+                "group-photos": [DATA_DIR / "group-photos" / "insightface_t1.jpg"]}
+    return {"lfw-dev": lfw[:100], "compreface-samples": compreface, "group-photos": groups}
+
+
+def load_images(paths: dict[str, list[Path]]) -> list[Image]:
+    return [Image(source, path, path.read_bytes()) for source, files in paths.items() for path in files]
+
+
+class PlainPipeline:
+    """The insightface library used as its documentation shows: detect, align, embed each face."""
+
+    def __init__(self, models_dir: Path) -> None:
+        pack = models_dir / "insightface" / "buffalo_sc"
+        self.detector = SCRFD(model_file=str(pack / "det_500m.onnx"))
+        self.detector.prepare(ctx_id=-1, input_size=(640, 640), det_thresh=0.5)
+        self.recognizer = ArcFaceONNX(model_file=str(pack / "w600k_mbf.onnx"))
+        self.recognizer.prepare(ctx_id=-1)
+
+    def __call__(self, data: bytes) -> int:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        bboxes, kpss = self.detector.detect(image)
+        for kps in kpss:
+            self.recognizer.get_feat(face_align.norm_crop(image, kps, 112))
+        return len(bboxes)
+
+
+@contextmanager
+def core_server(batching: bool) -> Iterator[Handler]:
+    """A running `python -m core`, as a handler that asks it for every face's embedding."""
+    log_path = Path(tempfile.gettempdir()) / f"likeness-core-bench-batching-{str(batching).lower()}.log"
+    core = CoreProcess(log_path, batching=batching, **SERVER_SETTINGS).wait_serving()
+    try:
+        yield lambda data: len(core.process_image(data, face_plugins=["calculator"]).faces)
+    finally:
+        core.stop()
+
+
+def send(handle: Handler, images: Sequence[Image], concurrency: int) -> int:
+    """N client threads send every image once, taking them round-robin; returns the faces found."""
+    counter = itertools.count()
+
+    def client() -> int:
+        faces = 0
+        while (index := next(counter)) < len(images):
+            faces += handle(images[index].data)
+        return faces
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        return sum(future.result() for future in [pool.submit(client) for _ in range(concurrency)])
+
+
+def timed_run(handle: Handler, images: Sequence[Image], concurrency: int) -> Run:
+    start = time.perf_counter()
+    faces = send(handle, images, concurrency)
+    return Run(concurrency, len(images), faces, time.perf_counter() - start)
+
+
+def median_row(runs: Sequence[Run]) -> dict[str, object]:
+    ranked = sorted(runs, key=lambda run: run.faces_per_second)
+    return {**ranked[(len(ranked) - 1) // 2].row(),
+            "runs_faces_per_second": [round(run.faces_per_second, 2) for run in runs]}
+
+
+def measure_levels(subjects: dict[str, Handler], images: Sequence[Image], levels: Sequence[int],
+                   repeats: int) -> dict[str, dict[str, dict[str, object]]]:
+    """Per subject and concurrency, the median of `repeats` timed runs, the subjects taking turns."""
+    tables: dict[str, dict[str, dict[str, object]]] = {name: {} for name in subjects}
+    for concurrency in levels:
+        runs: dict[str, list[Run]] = {name: [] for name in subjects}
+        for handle in subjects.values():
+            send(handle, images[:2 * concurrency], concurrency)  # warm-up
+        for _ in range(repeats):
+            for name, handle in subjects.items():
+                runs[name].append(timed_run(handle, images, concurrency))
+        for name, subject_runs in runs.items():
+            tables[name][str(concurrency)] = row = median_row(subject_runs)
+            print(f"{name:<17} concurrency {concurrency}: {row['images_per_second']:7.2f} images/s "
+                  f"{row['faces_per_second']:7.2f} faces/s  (runs: {row['runs_faces_per_second']})", flush=True)
+    return tables
+
+
+def best(table: dict[str, dict[str, object]]) -> dict[str, object]:
+    return max(table.values(), key=lambda row: row["faces_per_second"])
+
+
+def face_counts(images: Sequence[Image], counts: Sequence[int]) -> dict[str, int]:
+    by_source = {"total": sum(counts)}
+    for image, count in zip(images, counts):
+        by_source[image.source] = by_source.get(image.source, 0) + count
+    return by_source
+
+
+def compare_counts(images: Sequence[Image], counts: dict[str, list[int]]) -> dict[str, object]:
+    """Faces found in one pass over the set by each subject, and the images where ours and baseline differ."""
+    ours, baseline = counts["ours_batching"], counts["baseline"]
+    return {**{name: face_counts(images, subject_counts) for name, subject_counts in counts.items()},
+            "images_with_different_counts": {str(image.path.relative_to(DATA_DIR)): {"ours": a, "baseline": b}
+                                             for image, a, b in zip(images, ours, baseline) if a != b}}
+
+
+def machine_info() -> dict[str, object]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
+            "load_average_at_start": os.getloadavg()[0], "onnxruntime": onnxruntime.__version__,
+            "insightface": insightface.__version__, "opencv": cv2.__version__,
+            "python": platform.python_version()}
+
+
+def print_table(report: dict[str, object]) -> None:
+    columns = {"ours (batching)": report["ours_batching"], "ours (no batching)": report["ours_no_batching"],
+               "insightface": report["baseline"]}
+    print("\n" + f"{'concurrency':>11} | " + " | ".join(f"{name:^21}" for name in columns))
+    print(f"{'':>11} | " + " | ".join(f"{'images/s':>10} {'faces/s':>10}" for _ in columns))
+    for concurrency in report["concurrency_levels"]:
+        cells = [result["levels"][str(concurrency)] for result in columns.values()]
+        print(f"{concurrency:>11} | " + " | ".join(
+            f"{row['images_per_second']:>10.2f} {row['faces_per_second']:>10.2f}" for row in cells))
+    counts = report["face_counts"]
+    print(f"\nfaces in one pass over the set: ours {counts['ours_batching']['total']}, "
+          f"insightface {counts['baseline']['total']}")
+    print(f"best: ours {report['faces_per_second']} faces/s at concurrency {report['best_concurrency']}, "
+          f"insightface {report['baseline_faces_per_second']} faces/s at concurrency "
+          f"{report['baseline_best_concurrency']}: speedup {report['speedup']}x (target {TARGET_SPEEDUP}x)")
+
+
+def run(quick: bool, repeats: int) -> dict[str, object]:
+    paths = image_paths(quick)
+    images = load_images(paths)
+    levels = QUICK_CONCURRENCY if quick else CONCURRENCY
+    machine = machine_info()
+    print(f"{len(images)} images, median of {repeats} run(s) per level", flush=True)
+    with core_server(batching=True) as batching, core_server(batching=False) as no_batching:
+        subjects = {"ours_batching": batching, "ours_no_batching": no_batching,
+                    "baseline": PlainPipeline(MODELS_DIR)}
+        counts = {name: [handle(image.data) for image in images] for name, handle in subjects.items()}
+        tables = measure_levels(subjects, images, levels, repeats)
+    ours_best, baseline_best = best(tables["ours_batching"]), best(tables["baseline"])
+    speedup = ours_best["faces_per_second"] / baseline_best["faces_per_second"]
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "quick": quick,
+        "faces_per_second": ours_best["faces_per_second"],
+        "best_concurrency": ours_best["concurrency"],
+        "baseline_faces_per_second": baseline_best["faces_per_second"],
+        "baseline_best_concurrency": baseline_best["concurrency"],
+        "speedup": round(speedup, 3),
+        "target_speedup": TARGET_SPEEDUP,
+        "meets_target": speedup >= TARGET_SPEEDUP,
+        "batching_gain": round(ours_best["faces_per_second"] / best(tables["ours_no_batching"])["faces_per_second"], 3),
+        "concurrency_levels": list(levels),
+        "method": f"per level: warm-up, then {repeats} interleaved runs per configuration, each sending every "
+                  "image once round-robin from N client threads; the median run (by faces/s) is reported",
+        "image_set": {
+            "description": "first 100 LFW dev images in sorted order, all CompreFace samples, both group photos"
+                           if not quick else "4 LFW dev images, 2 CompreFace samples, the 6-person group photo",
+            "images": {source: len(files) for source, files in paths.items()},
+            "bytes": sum(len(image.data) for image in images),
+        },
+        "face_counts": compare_counts(images, counts),
+        "machine": {**machine, "load_average_at_end": os.getloadavg()[0]},
+        "ours_batching": {"settings": {"batching": True, **SERVER_SETTINGS}, "levels": tables["ours_batching"]},
+        "ours_no_batching": {"settings": {"batching": False, **SERVER_SETTINGS},
+                             "levels": tables["ours_no_batching"]},
+        "baseline": {
+            "pipeline": "insightface 2.1 SCRFD det_500m (640x640, det_thresh 0.5) + norm_crop + ArcFaceONNX "
+                        "w600k_mbf get_feat per face, in process, default onnxruntime session options",
+            "levels": tables["baseline"],
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few images, concurrency 1 and 2, one run")
+    parser.add_argument("--repeats", type=int, help="timed runs per configuration and level (default 3, quick 1)")
+    args = parser.parse_args()
+    repeats = args.repeats or (1 if args.quick else 3)
+    report = run(args.quick, repeats)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    output = RESULTS_DIR / ("core.quick.json" if args.quick else "core.json")
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report)
+    print(f"written to {output}")
+
+
+if __name__ == "__main__":
+    main()

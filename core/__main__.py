@@ -1,0 +1,3 @@
+from core.server import main
+
+main()

@@ -1,0 +1,91 @@
+"""Turn uploaded image bytes into an RGB pixel array for the face pipeline.
+
+Pillow does the decoding. Only the formats in ``FORMATS`` are accepted; EXIF orientation is
+applied, so pixel coordinates refer to the image as a viewer displays it; transparent areas are
+composited onto white (as most viewers show them); 16-bit, 32-bit and float images are scaled
+(not clipped) to 8 bits. Every failure becomes ``ImageError`` with a message meant for the client.
+
+The size limit is ours (``max_pixels``), checked from the header before any pixel is decoded.
+Image files are opened through Pillow's format registry rather than ``Image.open``, because
+``Image.open`` applies Pillow's global ``MAX_IMAGE_PIXELS`` guard (a printed warning, or an error
+that does not name the size) before we could apply ours, and changing that global or the warnings
+filters is not thread-safe. Pillow's guard still runs inside some plugins (an ICO entry or a GIF
+frame bigger than the header says); its error then becomes ``ImageError`` as well.
+"""
+
+import io
+
+import numpy as np
+from PIL import Image, ImageOps
+
+Image.init()  # import Pillow's format plugins, which fills its registry Image.OPEN
+
+FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "ICO")
+BROKEN = "Image has incorrect format or is broken"
+WHITE = (255, 255, 255, 255)
+
+
+class ImageError(ValueError):
+    """Input that is not a usable image; str(error) is a message a person understands (it is sent back to the client)."""
+
+
+def decode_image(data: bytes, max_pixels: int) -> np.ndarray:
+    """Decode an encoded image to RGB uint8 [H, W, 3], C-contiguous.
+
+    GIF, WebP and TIFF give their first frame, ICO its largest size.
+    Raises ImageError for empty, unsupported, broken or truncated input, and for images with more
+    than ``max_pixels`` pixels.
+    """
+    if not data:
+        raise ImageError("Image is empty")
+    try:
+        image = _open(data)
+        _check_size(image.size, max_pixels)
+        image.load()
+        _check_size(image.size, max_pixels)  # an ICO entry may turn out bigger than its header
+        image = ImageOps.exif_transpose(image)
+        return np.array(_to_rgb(image), dtype=np.uint8)
+    except ImageError:
+        raise
+    except Image.DecompressionBombError:
+        limit = _megapixels(max_pixels)
+        raise ImageError(f"Image is larger than the limit of {limit} megapixels") from None
+    except Exception as error:  # Pillow reports broken files as OSError, SyntaxError, ValueError...
+        raise ImageError(f"{BROKEN}: {error}") from None
+
+
+def _open(data: bytes) -> Image.Image:
+    """Open ``data`` with the first accepted format's plugin; reads the header, not the pixels."""
+    for name in FORMATS:
+        factory, accept = Image.OPEN[name]
+        if accept(data[:16]):
+            return factory(io.BytesIO(data), "")
+    raise ImageError(f"{BROKEN}: it is not a JPEG, PNG, WebP, BMP, GIF, TIFF or ICO image")
+
+
+def _check_size(size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
+    if width * height > max_pixels:
+        raise ImageError(
+            f"Image is {width}x{height} = {_megapixels(width * height)} megapixels, "
+            f"more than the limit of {_megapixels(max_pixels)} megapixels"
+        )
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{round(pixels / 1e6, 6):g}"
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode to RGB: alpha composited onto white, deep grayscale scaled to 8 bits."""
+    if image.mode.startswith("I;16"):  # 16-bit grayscale: the full 0..65535 range maps to 0..255
+        levels = np.asarray(image, dtype=np.float64) / 257.0
+        image = Image.fromarray(np.rint(levels).astype(np.uint8))
+    elif image.mode in ("I", "F"):  # 32-bit integer or float, no fixed range: stretch min..max
+        values = np.asarray(image, dtype=np.float64)
+        low, high = values.min(), values.max()
+        scale = 255.0 / (high - low) if high > low else 0.0
+        image = Image.fromarray(np.rint((values - low) * scale).astype(np.uint8))
+    if image.has_transparency_data:
+        image = Image.alpha_composite(Image.new("RGBA", image.size, WHITE), image.convert("RGBA"))
+    return image.convert("RGB")

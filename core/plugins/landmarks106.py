@@ -1,0 +1,46 @@
+"""106 facial landmarks from InsightFace's 2d106det.
+
+The model sees a square crop of side ``crop_scale`` x the box's longer side around the box centre,
+resized to ``input_size`` (192), RGB 0..255 NCHW (its normalisation is inside the graph). It
+returns 106 (x, y) pairs in [-1, 1] of that crop, mapped back here to image pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.alignment import square_crop_matrix, warp
+from core.faces import DetectedFace
+from core.model_pack import PluginSpec
+from core.plugins.base import FacePlugin
+from core.runtime import SessionFactory
+from proto import core_pb2
+
+
+class Landmarks106Plugin(FacePlugin):
+    slug = "landmarks2d106"
+
+    def __init__(self, spec: PluginSpec, model_path: Path, sessions: SessionFactory) -> None:
+        self.version = spec.version
+        self.input_size = int(spec.params["input_size"])
+        self.crop_scale = float(spec.params["crop_scale"])
+        self.session = sessions.create(model_path)
+        self.input_name = self.session.get_inputs()[0].name
+
+    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace],
+                 results: Sequence[core_pb2.Face]) -> None:
+        if not faces:
+            return
+        matrices = [square_crop_matrix(face.box, self.crop_scale, self.input_size) for face in faces]
+        crops = np.stack([warp(image, matrix, self.input_size) for matrix in matrices])
+        batch = crops.transpose(0, 3, 1, 2).astype(np.float32)
+        output = self.session.run(None, {self.input_name: batch})[0]
+        in_crop = (output.reshape(len(faces), 106, 2) + 1.0) * (self.input_size / 2)
+        for matrix, points, result in zip(matrices, in_crop, results):
+            inverse = cv2.invertAffineTransform(matrix)
+            in_image = points @ inverse[:, :2].T + inverse[:, 2]
+            result.landmarks2d106.extend(core_pb2.Point(x=float(x), y=float(y)) for x, y in in_image)

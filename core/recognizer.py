@@ -1,0 +1,54 @@
+"""Face embeddings from aligned crops, L2-normalised."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from core.model_pack import RecognizerSpec
+from core.runtime import SessionFactory, with_dynamic_batch
+
+log = logging.getLogger(__name__)
+
+
+class Recognizer:
+    def __init__(self, spec: RecognizerSpec, model_path: Path, sessions: SessionFactory) -> None:
+        self.spec = spec
+        dynamic_model = with_dynamic_batch(model_path)
+        self.session = sessions.create(dynamic_model if dynamic_model is not None else model_path)
+        self.input_name = self.session.get_inputs()[0].name
+        self._mean = np.array(spec.mean, dtype=np.float32)
+        self._scale = 1.0 / np.array(spec.std, dtype=np.float32)
+        self.batchable = self._computes_rows_independently()
+        if dynamic_model is not None:
+            log.info("%s was exported with a fixed batch of 1; made batch-dynamic: %s",
+                     spec.name, "rows verified independent" if self.batchable else "failed the check, one at a time")
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        """Embeddings [N, D] of aligned RGB uint8 crops [N, S, S, 3]."""
+        if self.batchable or len(crops) <= 1:
+            raw = self._run(crops)
+        else:
+            raw = np.concatenate([self._run(crops[i:i + 1]) for i in range(len(crops))])
+        return raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12)
+
+    def _run(self, crops: np.ndarray) -> np.ndarray:
+        pixels = crops[..., ::-1] if self.spec.colour == "BGR" else crops
+        tensor = (pixels.astype(np.float32) - self._mean) * self._scale
+        if self.spec.layout == "NCHW":
+            tensor = tensor.transpose(0, 3, 1, 2)
+        return self.session.run(None, {self.input_name: np.ascontiguousarray(tensor)})[0].reshape(len(crops), -1)
+
+    def _computes_rows_independently(self) -> bool:
+        """Whether a batch gives the same rows as one-by-one runs (a graph may mix rows or reject N > 1)."""
+        size = self.spec.crop_size
+        crops = np.random.default_rng(0).integers(0, 256, (2, size, size, 3), dtype=np.uint8)
+        try:
+            together = self._run(crops)
+        except Exception as error:  # onnxruntime raises its own exception types for shape errors
+            log.info("%s rejects batches (%s); embeddings are computed one at a time", self.spec.name, error)
+            return False
+        alone = np.concatenate([self._run(crops[:1]), self._run(crops[1:])])
+        return bool(np.allclose(together, alone, rtol=1e-3, atol=1e-4))

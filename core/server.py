@@ -1,0 +1,101 @@
+"""Entry point of the embedding server: settings, models, gRPC with the health service."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from concurrent import futures
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from common.config import load_settings, print_settings
+from common.logs import configure_logging
+from core.model_fetch import ensure_models
+from core.model_pack import ModelPack, PackError, load_pack
+from core.pipeline import FacePipeline
+from core.runtime import RuntimeOptions, SessionFactory
+from core.service import FaceService
+from core.settings import CoreSettings
+from proto import core_pb2, core_pb2_grpc
+
+SERVICE_NAME = core_pb2.DESCRIPTOR.services_by_name["FaceService"].full_name
+
+log = logging.getLogger("core")
+
+
+def main() -> None:
+    settings = load_settings(CoreSettings)
+    configure_logging("core", settings.log_level)
+    print_settings("core", settings)
+    try:
+        pack = load_pack(settings.model_pack)
+    except PackError as error:
+        sys.exit(f"core: {error}")
+    log.info("Model pack %r: %s", pack.name, pack.description)
+    log.info("Licence terms: %s%s", pack.license,
+             "" if pack.commercial_use else " NOT FOR COMMERCIAL USE.")
+    serve(settings, pack)
+
+
+def serve(settings: CoreSettings, pack: ModelPack) -> None:
+    """Opens the port at once (health NOT_SERVING), loads and warms the models, then SERVING."""
+    message_options = [("grpc.max_receive_message_length", settings.max_message_bytes),
+                       ("grpc.max_send_message_length", settings.max_message_bytes)]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.grpc_workers,
+                                                    thread_name_prefix="grpc"), options=message_options)
+    health_servicer = health.HealthServicer()
+    face_service = FaceService()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    core_pb2_grpc.add_FaceServiceServicer_to_server(face_service, server)
+    _set_health(health_servicer, health_pb2.HealthCheckResponse.NOT_SERVING)
+    server.add_insecure_port(f"[::]:{settings.port}")
+    server.start()
+    log.info("Listening for gRPC on port %d; loading models", settings.port)
+
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("Signal %d: stopping", signum)
+        _set_health(health_servicer, health_pb2.HealthCheckResponse.NOT_SERVING)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    try:
+        pipeline = _load_pipeline(settings, pack)
+    except (PackError, FileNotFoundError, OSError) as error:
+        log.critical("Cannot load the models: %s", error)
+        server.stop(grace=0)
+        sys.exit(1)
+    face_service.pipeline = pipeline
+    if not stopping.is_set():
+        _set_health(health_servicer, health_pb2.HealthCheckResponse.SERVING)
+        log.info("Ready: serving on port %d", settings.port)
+    stopping.wait()
+    server.stop(grace=5).wait()
+    pipeline.close()
+
+
+def _load_pipeline(settings: CoreSettings, pack: ModelPack) -> FacePipeline:
+    model_paths = ensure_models(pack, settings.models_dir, settings.fetch_missing_models)
+    threads = settings.onnx_threads or RuntimeOptions.automatic_threads(settings.processes_per_host)
+    sessions = SessionFactory(RuntimeOptions(threads=threads, use_gpu=settings.use_gpu))
+    log.info("onnxruntime %s with %d threads per model run", sessions.execution_provider, threads)
+    pipeline = FacePipeline(settings, pack, model_paths, sessions)
+    for slug, reason in pipeline.unavailable_plugins.items():
+        log.warning("Plugin %s is unavailable: %s", slug, reason)
+    pipeline.warm_up(settings.warmup_rounds)
+    return pipeline
+
+
+def _set_health(servicer: health.HealthServicer, status: int) -> None:
+    for name in ("", SERVICE_NAME):
+        servicer.set(name, status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,349 @@
+"""Face plugins (106 landmarks, age, gender, mask, pose) on real models and real photos.
+
+Faces come from InsightFace's own SCRFD (the installed ``insightface`` package) so that these
+tests do not depend on our detector.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from insightface.app.common import Face as InsightFace
+from insightface.model_zoo.landmark import Landmark
+from insightface.model_zoo.scrfd import SCRFD
+
+from core.faces import DetectedFace
+from core.model_pack import ModelPack, PackError, load_pack, verified_path
+from core.plugins import FacePlugin, build_plugins
+from core.plugins.age_gender import AGE_VALUES, age_ranges
+from core.plugins.pose import MEAN_FACE_MM, head_pose
+from core.runtime import RuntimeOptions, SessionFactory
+from proto import core_pb2
+from tests.support.core_process import DATA_DIR, MODELS_DIR
+
+SAMPLES = DATA_DIR / "compreface-samples"
+LFW = DATA_DIR / "lfw-dev" / "images"
+MEN = ("Donald_Rumsfeld", "Tony_Blair", "Gerhard_Schroeder")
+WOMEN = ("Laura_Bush", "Jennifer_Aniston", "Venus_Williams")
+
+
+def lfw_images(names: Sequence[str], per_person: int) -> list[Path]:
+    return [path for name in names for path in sorted((LFW / name).glob("*.jpg"))[:per_person]]
+
+
+@pytest.fixture(scope="module")
+def pack() -> ModelPack:
+    return load_pack("default")
+
+
+@pytest.fixture(scope="module")
+def sessions() -> SessionFactory:
+    return SessionFactory(RuntimeOptions(threads=2, use_gpu=False))
+
+
+def model_paths(pack: ModelPack, models_dir: Path) -> dict[str, Path | str]:
+    paths: dict[str, Path | str] = {}
+    for slug, spec in pack.plugins.items():
+        try:
+            paths[slug] = verified_path(models_dir, spec)
+        except PackError as error:
+            paths[slug] = str(error)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def plugins(pack: ModelPack, sessions: SessionFactory) -> dict[str, FacePlugin]:
+    available, unavailable = build_plugins(pack, model_paths(pack, MODELS_DIR), sessions)
+    assert unavailable == {}
+    return available
+
+
+@pytest.fixture(scope="module")
+def detector() -> SCRFD:
+    scrfd = SCRFD(model_file=str(MODELS_DIR / "insightface/buffalo_sc/det_500m.onnx"))
+    scrfd.prepare(ctx_id=-1, input_size=(640, 640))
+    return scrfd
+
+
+def detect(detector: SCRFD, image_rgb: np.ndarray) -> list[DetectedFace]:
+    boxes, keypoints = detector.detect(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+    return [
+        DetectedFace(box=box[:4].astype(np.float32), score=float(box[4]), landmarks=points.astype(np.float32))
+        for box, points in zip(boxes, keypoints)
+    ]
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+def central_face(faces: Sequence[DetectedFace], image: np.ndarray) -> DetectedFace:
+    """The face whose box centre is nearest the image centre (LFW's subject)."""
+    centre = np.array(image.shape[1::-1]) / 2
+    return min(faces, key=lambda face: float(np.linalg.norm(face.box.reshape(2, 2).mean(0) - centre)))
+
+
+def annotate(plugin: FacePlugin, image: np.ndarray, faces: Sequence[DetectedFace]) -> list[core_pb2.Face]:
+    results = [core_pb2.Face() for _ in faces]
+    plugin.annotate(image, faces, results)
+    return results
+
+
+def lfw_subject(detector: SCRFD, path: Path) -> tuple[np.ndarray, DetectedFace]:
+    image = read_rgb(path)
+    return image, central_face(detect(detector, image), image)
+
+
+def test_every_plugin_handles_an_image_without_faces(plugins: dict[str, FacePlugin]) -> None:
+    image = np.zeros((64, 64, 3), dtype=np.uint8)
+    for plugin in plugins.values():
+        plugin.annotate(image, [], [])
+
+
+# --- 106 landmarks -----------------------------------------------------------------------------
+
+def test_106_landmarks_lie_on_the_face_and_contain_the_5_keypoints(
+    plugins: dict[str, FacePlugin], detector: SCRFD
+) -> None:
+    paths = [SAMPLES / "000_5.jpg", SAMPLES / "007_B.jpg", *lfw_images(MEN + WOMEN, 1)]
+    distances = []
+    for path in paths:
+        image = read_rgb(path)
+        faces = detect(detector, image)
+        for face, result in zip(faces, annotate(plugins["landmarks2d106"], image, faces)):
+            points = np.array([(p.x, p.y) for p in result.landmarks2d106])
+            assert points.shape == (106, 2)
+            margin = 0.25 * (face.box[2:] - face.box[:2]).max()
+            assert (points >= face.box[:2] - margin).all() and (points <= face.box[2:] + margin).all()
+            eye_distance = np.linalg.norm(face.landmarks[1] - face.landmarks[0])
+            nearest = np.linalg.norm(points[None] - face.landmarks[:, None], axis=2).min(axis=1)
+            # The two models place mouth corners a little differently.
+            assert (nearest < 0.15 * eye_distance).all(), f"{path.name}: {nearest / eye_distance}"
+            distances.append(nearest / eye_distance)
+    assert len(distances) >= 12
+    assert np.median(distances) < 0.06
+
+
+def test_106_landmarks_equal_insightface_own_landmark_model(
+    plugins: dict[str, FacePlugin], detector: SCRFD
+) -> None:
+    reference = Landmark(model_file=str(MODELS_DIR / "insightface/buffalo_s/2d106det.onnx"))
+    reference.prepare(ctx_id=-1)
+    image = read_rgb(SAMPLES / "000_5.jpg")
+    faces = detect(detector, image)
+    for face, result in zip(faces, annotate(plugins["landmarks2d106"], image, faces)):
+        expected = reference.get(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), InsightFace(bbox=face.box))
+        points = np.array([(p.x, p.y) for p in result.landmarks2d106])
+        assert np.abs(points - expected).max() < 0.05
+
+
+def test_106_landmarks_of_a_batch_equal_those_of_single_faces(
+    plugins: dict[str, FacePlugin], detector: SCRFD
+) -> None:
+    image = read_rgb(SAMPLES / "000_5.jpg")
+    faces = detect(detector, image)
+    assert len(faces) == 5
+    batched = annotate(plugins["landmarks2d106"], image, faces)
+    for face, result in zip(faces, batched):
+        single = annotate(plugins["landmarks2d106"], image, [face])[0]
+        difference = [abs(a.x - b.x) + abs(a.y - b.y) for a, b in zip(result.landmarks2d106, single.landmarks2d106)]
+        assert max(difference) < 0.01
+
+
+# --- gender and age ----------------------------------------------------------------------------
+
+ANNOTATIONS = json.loads((SAMPLES / "annotations.json").read_text())
+
+
+def compreface_person_faces(detector: SCRFD, person: str) -> list[tuple[np.ndarray, DetectedFace]]:
+    """(image, the face around the annotated nose) for each image of a CompreFace sample person."""
+    found = []
+    for name in ANNOTATIONS["persons"][person]["images"]:
+        image = read_rgb(SAMPLES / name)
+        (nose_x, nose_y), = ANNOTATIONS["images"][name]["noses"]
+        faces = [f for f in detect(detector, image)
+                 if f.box[0] <= nose_x <= f.box[2] and f.box[1] <= nose_y <= f.box[3]]
+        assert len(faces) == 1, name
+        found.append((image, faces[0]))
+    return found
+
+
+@pytest.fixture(scope="module")
+def compreface_people(detector: SCRFD) -> dict[str, list[tuple[np.ndarray, DetectedFace]]]:
+    return {person: compreface_person_faces(detector, person) for person in ANNOTATIONS["persons"]}
+
+
+def test_gender_of_compreface_sample_people(
+    plugins: dict[str, FacePlugin], compreface_people: dict[str, list[tuple[np.ndarray, DetectedFace]]]
+) -> None:
+    for person, faces in compreface_people.items():
+        expected = "male" if ANNOTATIONS["persons"][person]["is_male"] else "female"
+        for image, face in faces:
+            gender = annotate(plugins["gender"], image, [face])[0].gender
+            assert gender.value == expected, person
+            assert 0.5 <= gender.probability <= 1.0
+
+
+@pytest.mark.parametrize("names, expected", [(MEN, "male"), (WOMEN, "female")])
+def test_gender_of_well_known_lfw_people(
+    plugins: dict[str, FacePlugin], detector: SCRFD, names: tuple[str, ...], expected: str
+) -> None:
+    for path in lfw_images(names, 2):
+        image, face = lfw_subject(detector, path)
+        assert annotate(plugins["gender"], image, [face])[0].gender.value == expected, path.name
+
+
+@pytest.mark.parametrize("person", ["A", "B"])
+def test_age_of_compreface_sample_people(
+    plugins: dict[str, FacePlugin], compreface_people: dict[str, list[tuple[np.ndarray, DetectedFace]]],
+    person: str,
+) -> None:
+    for image, face in compreface_people[person]:
+        age = annotate(plugins["age"], image, [face])[0].age
+        assert 15 <= age.low <= age.high <= 45, (person, age)
+        assert 0.0 < age.probability <= 1.0
+
+
+def test_gender_and_age_of_a_batch_equal_those_of_single_faces(
+    plugins: dict[str, FacePlugin], detector: SCRFD
+) -> None:
+    image = read_rgb(SAMPLES / "000_5.jpg")
+    faces = detect(detector, image)
+    for slug in ("gender", "age"):
+        batched = annotate(plugins[slug], image, faces)
+        for face, result in zip(faces, batched):
+            single = getattr(annotate(plugins[slug], image, [face])[0], slug)
+            batch = getattr(result, slug)
+            assert batch.probability == pytest.approx(single.probability, abs=1e-4)
+            assert str(batch).split("probability")[0] == str(single).split("probability")[0]
+
+
+def test_age_range_is_the_interquartile_range_around_the_expected_age() -> None:
+    certain = np.zeros((1, 81), dtype=np.float32)
+    certain[0, 30] = 1.0
+    low, high, mass = age_ranges(certain)
+    assert (low[0], high[0]) == (30, 30) and mass[0] == pytest.approx(1.0)
+
+    spread = np.exp(-0.5 * ((np.arange(81) - 40) / 8.0) ** 2)[None].astype(np.float32)
+    spread /= spread.sum()
+    low, high, mass = age_ranges(spread)
+    assert 33 <= low[0] <= 36 and 44 <= high[0] <= 47
+    assert low[0] <= spread[0] @ AGE_VALUES <= high[0]
+    assert mass[0] == pytest.approx(spread[0, low[0]:high[0] + 1].sum())
+
+
+# --- mask --------------------------------------------------------------------------------------
+
+def paint_mask(image: np.ndarray, face: DetectedFace) -> np.ndarray:
+    """A pale-blue surgical-mask polygon over the lower nose, the mouth and the chin."""
+    left_eye, right_eye, nose, left_mouth, right_mouth = face.landmarks
+    across = right_eye - left_eye
+    down = (left_mouth + right_mouth) / 2 - (left_eye + right_eye) / 2
+    corners = [(-1.0, -0.2), (1.0, -0.2), (0.95, 0.8), (0.45, 1.3), (-0.45, 1.3), (-0.95, 0.8)]
+    polygon = np.array([nose + a * across + d * down for a, d in corners], dtype=np.int32)
+    masked = image.copy()
+    cv2.fillPoly(masked, [polygon], (175, 205, 230))
+    return masked
+
+
+LFW_MASK_SET = (*MEN, *WOMEN, "Jennifer_Lopez", "Sharon_Stone")
+
+
+def test_no_mask_on_lfw_faces(plugins: dict[str, FacePlugin], detector: SCRFD) -> None:
+    for path in lfw_images(LFW_MASK_SET, 1):
+        image, face = lfw_subject(detector, path)
+        mask = annotate(plugins["mask"], image, [face])[0].mask
+        assert mask.value == "without_mask", path.name
+        assert 0.5 <= mask.probability <= 1.0
+
+
+def test_mask_on_most_synthetic_masks(plugins: dict[str, FacePlugin], detector: SCRFD) -> None:
+    answers = []
+    for path in lfw_images(LFW_MASK_SET, 1):
+        image, face = lfw_subject(detector, path)
+        answers.append(annotate(plugins["mask"], paint_mask(image, face), [face])[0].mask.value)
+    assert answers.count("with_mask") >= 0.75 * len(answers), answers
+
+
+# --- pose --------------------------------------------------------------------------------------
+
+def pose_of(plugins: dict[str, FacePlugin], image: np.ndarray, face: DetectedFace) -> np.ndarray:
+    pose = annotate(plugins["pose"], image, [face])[0].pose
+    return np.array([pose.pitch, pose.yaw, pose.roll])
+
+
+def test_pose_is_near_frontal_on_lfw_faces(plugins: dict[str, FacePlugin], detector: SCRFD) -> None:
+    poses = np.array([pose_of(plugins, *lfw_subject(detector, path)) for path in lfw_images(MEN + WOMEN, 2)])
+    assert (np.abs(np.median(poses, axis=0)) < 10).all(), poses
+    assert (np.abs(poses[:, 2]) < 15).all(), poses
+
+
+@pytest.mark.parametrize("angle", [-20.0, 20.0])
+def test_roll_follows_an_in_plane_rotation(
+    plugins: dict[str, FacePlugin], detector: SCRFD, angle: float
+) -> None:
+    image, face = lfw_subject(detector, LFW / "Tony_Blair" / "Tony_Blair_0002.jpg")
+    centre = tuple(float(v) for v in face.box.reshape(2, 2).mean(0))
+    rotated = cv2.warpAffine(image, cv2.getRotationMatrix2D(centre, angle, 1.0), image.shape[1::-1])
+    turned_face = central_face(detect(detector, rotated), rotated)
+    upright, turned = pose_of(plugins, image, face), pose_of(plugins, rotated, turned_face)
+    # getRotationMatrix2D turns the image counter-clockwise for a positive angle: roll goes down.
+    assert turned[2] - upright[2] == pytest.approx(-angle, abs=3.0)
+    assert np.abs(turned[:2] - upright[:2]).max() < 5.0
+
+
+def test_pose_yaw_sign_follows_the_nose(plugins: dict[str, FacePlugin]) -> None:
+    """A face whose nose is shifted towards the image's right turns right: yaw > 0."""
+    image = np.zeros((250, 250, 3), dtype=np.uint8)
+    landmarks = np.array([[100, 110], [150, 110], [125, 135], [105, 160], [145, 160]], dtype=np.float32)
+    box = np.array([80, 70, 170, 190], dtype=np.float32)
+    frontal = DetectedFace(box=box, score=1.0, landmarks=landmarks)
+    turned = DetectedFace(box=box, score=1.0, landmarks=landmarks + np.float32([0, 0, 8, 0, 0]).reshape(5, 1) * [1, 0])
+    assert pose_of(plugins, image, turned)[1] > pose_of(plugins, image, frontal)[1] + 5
+
+
+@pytest.mark.parametrize("pitch, yaw, roll", [(0, 0, 0), (20, 0, 0), (0, 30, 0), (0, 0, 20), (-15, -40, 120)])
+@pytest.mark.parametrize("width, eye_distance_px", [(640, 120), (6000, 12)])
+def test_pose_of_a_projected_mean_face(
+    pitch: float, yaw: float, roll: float, width: int, eye_distance_px: float
+) -> None:
+    """Angles come back with the documented signs, for big faces and for tiny ones in big images."""
+    # R = Rz(roll) Ry(yaw) Rx(pitch) in InsightFace's face frame (z towards the camera), seen
+    # in ours (MEAN_FACE_MM, z away from it).
+    x_axis, y_axis, z_axis = np.eye(3)
+    turns = [cv2.Rodrigues(np.radians(angle) * axis)[0] for angle, axis in ((roll, z_axis), (yaw, y_axis), (pitch, x_axis))]
+    flip = np.diag([1.0, 1.0, -1.0])
+    rotation = flip @ turns[0] @ turns[1] @ turns[2] @ flip
+    distance = width * 63.0 / eye_distance_px
+    camera_points = MEAN_FACE_MM @ rotation.T + [0.0, 0.0, distance]
+    landmarks = camera_points[:, :2] / camera_points[:, 2:] * width + width / 2
+    estimated = head_pose(landmarks.astype(np.float32), width, width)
+    assert estimated == pytest.approx((pitch, yaw, roll), abs=1.0)
+
+
+# --- registry ----------------------------------------------------------------------------------
+
+def test_build_plugins_reports_a_missing_model_unavailable(
+    pack: ModelPack, sessions: SessionFactory, tmp_path: Path
+) -> None:
+    for slug, spec in pack.plugins.items():
+        if slug != "mask":
+            (tmp_path / spec.file).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / spec.file).symlink_to(MODELS_DIR / spec.file)
+    available, unavailable = build_plugins(pack, model_paths(pack, tmp_path), sessions)
+    assert set(unavailable) == {"mask"}
+    assert "missing" in unavailable["mask"]
+    assert set(available) == {"pose", "landmarks2d106", "age", "gender"}
+    assert {slug: plugin.version for slug, plugin in available.items() if slug != "pose"} == {
+        slug: pack.plugins[slug].version for slug in ("landmarks2d106", "age", "gender")
+    }
+
+
+def test_pose_is_always_available(pack: ModelPack, sessions: SessionFactory) -> None:
+    available, unavailable = build_plugins(pack.model_copy(update={"plugins": {}}), {}, sessions)
+    assert list(available) == ["pose"] and unavailable == {}
