@@ -1,0 +1,1 @@
+"""The admin service: users, applications, services, keys. Built in a later issue."""

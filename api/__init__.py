@@ -1,0 +1,1 @@
+"""The public REST API servers (CompreFace's /api/v1). Built in the next issue."""

@@ -59,11 +59,12 @@ def _explain(settings_class: type[ServiceSettings], error: ValidationError,
              environ: dict[str, str] | None) -> str:
     lines = [f"Invalid configuration for {settings_class.__name__}:"]
     for problem in error.errors():
-        field = str(problem["loc"][0]) if problem["loc"] else "?"
+        if not problem["loc"]:  # a rule across several options
+            lines.append(f"  {problem['msg']}")
+            continue
+        field = str(problem["loc"][0])
         env_name = field.upper()
-        given = problem.get("input")
-        if isinstance(given, dict):
-            given = (environ or {}).get(env_name, "(unset)")
+        given = (environ or {}).get(env_name, problem.get("input"))
         shown = MASK if _is_secret(settings_class, field) else repr(given)
         lines.append(f"  {env_name}={shown}: {problem['msg']}")
     return "\n".join(lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from common.config import ServiceSettings
 
@@ -75,3 +75,9 @@ class CoreSettings(ServiceSettings):
         description="Bound on what the server keeps in memory: in-memory response cache and queued batch work",
     )
     build_version: str = Field(default="dev", description="Version string reported by the status call")
+
+    @model_validator(mode="after")
+    def _second_layer_needs_a_folder(self) -> "CoreSettings":
+        if self.enable_second_layer_response_cache and self.second_layer_response_cache_dir is None:
+            raise ValueError("ENABLE_SECOND_LAYER_RESPONSE_CACHE needs SECOND_LAYER_RESPONSE_CACHE_DIR")
+        return self

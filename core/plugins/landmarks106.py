@@ -37,7 +37,7 @@ class Landmarks106Plugin(FacePlugin):
             return
         matrices = [square_crop_matrix(face.box, self.crop_scale, self.input_size) for face in faces]
         crops = np.stack([warp(image, matrix, self.input_size) for matrix in matrices])
-        batch = crops.transpose(0, 3, 1, 2).astype(np.float32)
+        batch = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
         output = self.session.run(None, {self.input_name: batch})[0]
         in_crop = (output.reshape(len(faces), 106, 2) + 1.0) * (self.input_size / 2)
         for matrix, points, result in zip(matrices, in_crop, results):

@@ -2,8 +2,9 @@
 
 ``cv2.solvePnP`` (Levenberg-Marquardt on the reprojection error, started from the in-plane
 rotation of the eye line) fits a generic 3D mean face of those 5 points to the image, with a
-pinhole camera of focal length = image width centred on the image. The head rotation R (face frame -> camera frame) is split as
-R = Rz(roll) Ry(yaw) Rx(pitch), so the in-plane rotation is exactly the roll.
+pinhole camera of focal length = image width centred on the image. The head rotation R (face
+frame -> camera frame) is split as R = Rz(roll) Ry(yaw) Rx(pitch), so an in-plane rotation
+is all roll. Unlike SQPnP, this works for faces of a few pixels in very large images.
 
 Signs follow InsightFace's ``Face.pose`` (``transform.matrix2angle`` on its 3D landmarks, whose
 face frame has z towards the camera):

@@ -21,6 +21,7 @@ from core.faces import DetectedFace
 from core.model_pack import ModelPack, PackError, load_pack, verified_path
 from core.plugins import FacePlugin, build_plugins
 from core.plugins.age_gender import AGE_VALUES, age_ranges
+from core.plugins.mask import MaskPlugin, decode, iou, ssd_anchors
 from core.plugins.pose import MEAN_FACE_MM, head_pose
 from core.runtime import RuntimeOptions, SessionFactory
 from proto import core_pb2
@@ -151,8 +152,8 @@ def test_106_landmarks_of_a_batch_equal_those_of_single_faces(
     batched = annotate(plugins["landmarks2d106"], image, faces)
     for face, result in zip(faces, batched):
         single = annotate(plugins["landmarks2d106"], image, [face])[0]
-        difference = [abs(a.x - b.x) + abs(a.y - b.y) for a, b in zip(result.landmarks2d106, single.landmarks2d106)]
-        assert max(difference) < 0.01
+        pairs = zip(result.landmarks2d106, single.landmarks2d106)
+        assert max(abs(a.x - b.x) + abs(a.y - b.y) for a, b in pairs) < 0.01
 
 
 # --- gender and age ----------------------------------------------------------------------------
@@ -214,13 +215,19 @@ def test_gender_and_age_of_a_batch_equal_those_of_single_faces(
 ) -> None:
     image = read_rgb(SAMPLES / "000_5.jpg")
     faces = detect(detector, image)
-    for slug in ("gender", "age"):
-        batched = annotate(plugins[slug], image, faces)
-        for face, result in zip(faces, batched):
-            single = getattr(annotate(plugins[slug], image, [face])[0], slug)
-            batch = getattr(result, slug)
-            assert batch.probability == pytest.approx(single.probability, abs=1e-4)
-            assert str(batch).split("probability")[0] == str(single).split("probability")[0]
+
+    def gender_and_age(some_faces: Sequence[DetectedFace]) -> list[core_pb2.Face]:
+        results = annotate(plugins["gender"], image, some_faces)
+        plugins["age"].annotate(image, some_faces, results)
+        return results
+
+    for face, batched in zip(faces, gender_and_age(faces)):
+        single = gender_and_age([face])[0]
+        assert (batched.gender.value, batched.age.low, batched.age.high) == (
+            single.gender.value, single.age.low, single.age.high
+        )
+        assert batched.gender.probability == pytest.approx(single.gender.probability, abs=1e-4)
+        assert batched.age.probability == pytest.approx(single.age.probability, abs=1e-4)
 
 
 def test_age_range_is_the_interquartile_range_around_the_expected_age() -> None:
@@ -270,6 +277,29 @@ def test_mask_on_most_synthetic_masks(plugins: dict[str, FacePlugin], detector: 
     assert answers.count("with_mask") >= 0.75 * len(answers), answers
 
 
+def test_ssd_decoding_of_zero_offsets_gives_the_anchors() -> None:
+    anchors = ssd_anchors()
+    assert anchors.shape == (5972, 4)
+    boxes = decode(np.zeros_like(anchors), anchors)
+    assert np.allclose((boxes[:, :2] + boxes[:, 2:]) / 2, anchors[:, :2])
+    assert np.allclose(boxes[:, 2:] - boxes[:, :2], anchors[:, 2:])
+    # The first anchor (top-left cell of the finest map) overlaps itself fully, the last one
+    # (bottom-right cell of the coarsest map) not at all.
+    assert iou(boxes[[0, -1]], boxes[0]) == pytest.approx([1.0, 0.0])
+
+
+def test_mask_falls_back_to_the_best_overlapping_box(
+    pack: ModelPack, sessions: SessionFactory, detector: SCRFD
+) -> None:
+    """With an IoU threshold no box can pass, the face still gets an answer from its own region."""
+    spec = pack.plugins["mask"]
+    strict = spec.model_copy(update={"params": {**spec.params, "min_iou": 1.01}})
+    plugin = MaskPlugin(strict, verified_path(MODELS_DIR, spec), sessions)
+    image, face = lfw_subject(detector, lfw_images(MEN, 1)[0])
+    assert annotate(plugin, image, [face])[0].mask.value == "without_mask"
+    assert annotate(plugin, paint_mask(image, face), [face])[0].mask.value == "with_mask"
+
+
 # --- pose --------------------------------------------------------------------------------------
 
 def pose_of(plugins: dict[str, FacePlugin], image: np.ndarray, face: DetectedFace) -> np.ndarray:
@@ -281,6 +311,22 @@ def test_pose_is_near_frontal_on_lfw_faces(plugins: dict[str, FacePlugin], detec
     poses = np.array([pose_of(plugins, *lfw_subject(detector, path)) for path in lfw_images(MEN + WOMEN, 2)])
     assert (np.abs(np.median(poses, axis=0)) < 10).all(), poses
     assert (np.abs(poses[:, 2]) < 15).all(), poses
+    for name in ("Tony_Blair_0002", "Laura_Bush_0001", "Venus_Williams_0002", "Donald_Rumsfeld_0002"):
+        frontal = pose_of(plugins, *lfw_subject(detector, LFW / name.rsplit("_", 1)[0] / f"{name}.jpg"))
+        assert (np.abs(frontal) < 15).all(), (name, frontal)
+
+
+@pytest.mark.parametrize("name, angle, sign", [
+    ("Tony_Blair_0001", "yaw", -1),       # turned towards the image's left
+    ("Laura_Bush_0002", "yaw", 1),        # turned towards the image's right
+    ("Donald_Rumsfeld_0001", "pitch", 1),  # looking up
+    ("Jennifer_Aniston_0002", "pitch", -1),  # chin down
+])
+def test_pose_signs_on_turned_lfw_faces(
+    plugins: dict[str, FacePlugin], detector: SCRFD, name: str, angle: str, sign: int
+) -> None:
+    pitch, yaw, _ = pose_of(plugins, *lfw_subject(detector, LFW / name.rsplit("_", 1)[0] / f"{name}.jpg"))
+    assert sign * {"pitch": pitch, "yaw": yaw}[angle] > 10
 
 
 @pytest.mark.parametrize("angle", [-20.0, 20.0])
@@ -303,7 +349,9 @@ def test_pose_yaw_sign_follows_the_nose(plugins: dict[str, FacePlugin]) -> None:
     landmarks = np.array([[100, 110], [150, 110], [125, 135], [105, 160], [145, 160]], dtype=np.float32)
     box = np.array([80, 70, 170, 190], dtype=np.float32)
     frontal = DetectedFace(box=box, score=1.0, landmarks=landmarks)
-    turned = DetectedFace(box=box, score=1.0, landmarks=landmarks + np.float32([0, 0, 8, 0, 0]).reshape(5, 1) * [1, 0])
+    nose_right = landmarks.copy()
+    nose_right[2, 0] += 8
+    turned = DetectedFace(box=box, score=1.0, landmarks=nose_right)
     assert pose_of(plugins, image, turned)[1] > pose_of(plugins, image, frontal)[1] + 5
 
 
@@ -316,9 +364,12 @@ def test_pose_of_a_projected_mean_face(
     # R = Rz(roll) Ry(yaw) Rx(pitch) in InsightFace's face frame (z towards the camera), seen
     # in ours (MEAN_FACE_MM, z away from it).
     x_axis, y_axis, z_axis = np.eye(3)
-    turns = [cv2.Rodrigues(np.radians(angle) * axis)[0] for angle, axis in ((roll, z_axis), (yaw, y_axis), (pitch, x_axis))]
+    about_z, about_y, about_x = (
+        cv2.Rodrigues(np.radians(angle) * axis)[0]
+        for angle, axis in ((roll, z_axis), (yaw, y_axis), (pitch, x_axis))
+    )
     flip = np.diag([1.0, 1.0, -1.0])
-    rotation = flip @ turns[0] @ turns[1] @ turns[2] @ flip
+    rotation = flip @ about_z @ about_y @ about_x @ flip
     distance = width * 63.0 / eye_distance_px
     camera_points = MEAN_FACE_MM @ rotation.T + [0.0, 0.0, distance]
     landmarks = camera_points[:, :2] / camera_points[:, 2:] * width + width / 2
