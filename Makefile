@@ -6,12 +6,12 @@ BIN := $(VENV)/bin
 MODELS_DIR ?= $(abspath ../shared/models)
 export MODELS_DIR
 
-.PHONY: run test bench proto venv system-deps clean
+.PHONY: run test bench proto venv system-deps lock clean
 
-$(BIN)/activate: pyproject.toml
+$(BIN)/activate: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==25.3
-	$(BIN)/pip install --quiet -e '.[core,api,admin,test]'
+	$(BIN)/pip install --quiet --constraint constraints.txt -e '.[core,api,admin,test]'
 	touch $(BIN)/activate
 
 venv: $(BIN)/activate
@@ -31,6 +31,10 @@ bench: venv
 
 proto: venv
 	$(BIN)/python -m grpc_tools.protoc -I. --python_out=. --pyi_out=. --grpc_python_out=. proto/core.proto
+
+# Re-pin every transitive dependency after changing pyproject.toml.
+lock: venv
+	$(BIN)/pip freeze --exclude-editable > constraints.txt
 
 clean:
 	rm -rf $(VENV) var
