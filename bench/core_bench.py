@@ -265,9 +265,9 @@ def run(quick: bool, repeats: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few images, concurrency 1 and 2, one run")
-    parser.add_argument("--repeats", type=int, help="timed runs per configuration and level (default 3, quick 1)")
+    parser.add_argument("--repeats", type=int, help="timed runs per configuration and level (default 5, quick 1)")
     args = parser.parse_args()
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick else 5)
     report = run(args.quick, repeats)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     output = RESULTS_DIR / ("core.quick.json" if args.quick else "core.json")

@@ -106,15 +106,17 @@ class FacePipeline:
         started = time.perf_counter()
         with _timed(timings, "decode"):
             try:
-                image = decode_image(request.image, self.settings.max_image_pixels)
+                decoded = decode_image(request.image, self.settings.max_image_pixels,
+                                       self.settings.decode_min_long_side)
             except ImageError as error:
                 raise InvalidInput(str(error)) from None
+        image = decoded.pixels
         embed = CALCULATOR in plugins
         batching = self.batcher.request() if (embed and self.batcher) else nullcontext()
         with batching:
             with _timed(timings, "detector"):
                 faces = self._find_faces(image, threshold, request.whole_image_is_face, request.limit)
-            results = [_face_message(face) for face in faces]
+            results = [pb.Face() for _ in faces]
             batch_size = 0
             if embed and faces:
                 batch_size = self._add_embeddings(image, faces, results, request.whole_image_is_face, timings)
@@ -122,8 +124,9 @@ class FacePipeline:
             if slug in self.plugins and faces:
                 with _timed(timings, slug):
                     self.plugins[slug].annotate(image, faces, results)
+        _place_in_original(results, faces, decoded.scale)
         response = pb.ProcessImageResponse(
-            faces=results, image_width=image.shape[1], image_height=image.shape[0],
+            faces=results, image_width=decoded.width, image_height=decoded.height,
             plugins_versions={slug: self.plugins_versions[slug]
                               for slug in ["detector", *plugins] if slug in self.plugins_versions},
             embedding_batch_size=batch_size,
@@ -223,12 +226,16 @@ def _parameters(request: pb.ProcessImageRequest, threshold: float, plugins: list
     return canonical.SerializeToString(deterministic=True)
 
 
-def _face_message(face: DetectedFace) -> pb.Face:
-    x_min, y_min, x_max, y_max = (int(round(float(v))) for v in face.box)
-    return pb.Face(
-        box=pb.Box(x_min=x_min, y_min=y_min, x_max=x_max, y_max=y_max, probability=face.score),
-        landmarks=[pb.Point(x=float(x), y=float(y)) for x, y in face.landmarks],
-    )
+def _place_in_original(results: Sequence[pb.Face], faces: Sequence[DetectedFace], scale: float) -> None:
+    """Boxes and landmarks in original-image pixels (``scale`` original pixels per decoded pixel),
+    including the points plugins found in the decoded image."""
+    for result, face in zip(results, faces):
+        x_min, y_min, x_max, y_max = (round(float(value) * scale) for value in face.box)
+        result.box.CopyFrom(pb.Box(x_min=x_min, y_min=y_min, x_max=x_max, y_max=y_max, probability=face.score))
+        result.landmarks.extend(pb.Point(x=float(x) * scale, y=float(y) * scale) for x, y in face.landmarks)
+        for point in result.landmarks2d106:
+            point.x *= scale
+            point.y *= scale
 
 
 def _share_timings(response: pb.ProcessImageResponse, timings: dict[str, float], steps: list[str]) -> None:

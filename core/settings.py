@@ -28,6 +28,11 @@ class CoreSettings(ServiceSettings):
         default=640, ge=64, le=4096,
         description="Images are scaled down so that their long side is at most this for detection",
     )
+    decode_min_long_side: int = Field(
+        default=1280, ge=0,
+        description="Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale while their long side stays at least this "
+                    "(much faster; faces are cropped from that); 0 = always full size",
+    )
     max_image_pixels: int = Field(
         default=50_000_000, ge=1, description="Images with more pixels than this are refused"
     )

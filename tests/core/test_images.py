@@ -5,19 +5,23 @@ import struct
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from core.images import ImageError, decode_image
+from tests.support.core_process import DATA_DIR
 
-DATA = Path("/work/shared/data")
+DATA = DATA_DIR
 FACE_JPG = DATA / "lfw-dev/images/AJ_Cook/AJ_Cook_0001.jpg"
 GROUP_JPG = DATA / "group-photos/insightface_t1.jpg"
 GROUP_PNG = DATA / "group-photos/solvay_conference_1927.png"
 LIMIT = 50_000_000
+
+
+def _pixels(data: bytes, max_pixels: int) -> np.ndarray:
+    return decode_image(data, max_pixels).pixels
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
@@ -40,7 +44,7 @@ def face() -> Image.Image:
 
 def test_decodes_real_photos_at_their_size():
     for path in (FACE_JPG, GROUP_JPG, GROUP_PNG):
-        pixels = decode_image(path.read_bytes(), LIMIT)
+        pixels = _pixels(path.read_bytes(), LIMIT)
         with Image.open(path) as image:
             assert pixels.shape == (image.height, image.width, 3)
             assert mean_error(pixels, np.asarray(image.convert("RGB"))) == 0
@@ -51,7 +55,7 @@ def test_decodes_real_photos_at_their_size():
     [("JPEG", 4), ("PNG", 0), ("WEBP", 4), ("BMP", 0), ("GIF", 12), ("TIFF", 0)],
 )
 def test_each_format_round_trips(face, fmt, tolerance):
-    pixels = decode_image(encode(face, fmt), LIMIT)
+    pixels = _pixels(encode(face, fmt), LIMIT)
     assert pixels.shape == (240, 200, 3)
     assert pixels.dtype == np.uint8 and pixels.flags.c_contiguous and pixels.flags.writeable
     assert mean_error(pixels, np.asarray(face)) <= tolerance
@@ -60,7 +64,7 @@ def test_each_format_round_trips(face, fmt, tolerance):
 def test_ico_gives_its_largest_size(face):
     square = face.crop((36, 56, 164, 184))
     icon = encode(square, "ICO", sizes=[(16, 16), (128, 128), (48, 48)])
-    pixels = decode_image(icon, LIMIT)
+    pixels = _pixels(icon, LIMIT)
     assert pixels.shape == (128, 128, 3)
     assert mean_error(pixels, np.asarray(square)) == 0
 
@@ -72,7 +76,7 @@ def test_exif_orientation_gives_the_image_as_displayed(face, orientation, stored
     exif = Image.Exif()
     exif[0x0112] = orientation  # "rotate to display"; the stored pixels lie on their side
     data = encode(face.transpose(stored_as), "JPEG", quality=95, exif=exif)
-    pixels = decode_image(data, LIMIT)
+    pixels = _pixels(data, LIMIT)
     assert pixels.shape == (240, 200, 3)
     assert mean_error(pixels, np.asarray(face)) < 3
 
@@ -80,7 +84,7 @@ def test_exif_orientation_gives_the_image_as_displayed(face, orientation, stored
 @pytest.mark.parametrize("mode", ["L", "1"])
 def test_grayscale_becomes_gray_rgb(face, mode):
     gray = face.convert(mode)
-    pixels = decode_image(encode(gray, "PNG"), LIMIT)
+    pixels = _pixels(encode(gray, "PNG"), LIMIT)
     assert pixels.shape == (240, 200, 3)
     assert (pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 1] == pixels[..., 2]).all()
     assert mean_error(pixels[..., 0], np.asarray(gray.convert("L"))) == 0
@@ -90,7 +94,7 @@ def test_palette_with_transparency_shows_transparent_pixels_as_white():
     image = Image.new("P", (40, 30), 0)
     image.putpalette([0, 0, 0, 200, 30, 40])  # index 0 black (transparent), 1 red
     image.paste(1, (0, 0, 20, 30))  # left half red
-    pixels = decode_image(encode(image, "PNG", transparency=0), LIMIT)
+    pixels = _pixels(encode(image, "PNG", transparency=0), LIMIT)
     assert (pixels[:, :20] == (200, 30, 40)).all()
     assert (pixels[:, 20:] == 255).all()
 
@@ -99,7 +103,7 @@ def test_rgba_is_composited_onto_white():
     rgba = np.zeros((10, 30, 4), np.uint8)  # fully transparent black
     rgba[:, :10] = (0, 0, 255, 255)  # opaque blue
     rgba[:, 10:20] = (0, 0, 0, 128)  # half transparent black
-    pixels = decode_image(encode(Image.fromarray(rgba, "RGBA"), "PNG"), LIMIT)
+    pixels = _pixels(encode(Image.fromarray(rgba, "RGBA"), "PNG"), LIMIT)
     assert (pixels[:, :10] == (0, 0, 255)).all()
     assert (np.abs(pixels[:, 10:20].astype(int) - 127) <= 1).all()
     assert (pixels[:, 20:] == 255).all()
@@ -108,13 +112,13 @@ def test_rgba_is_composited_onto_white():
 def test_la_is_composited_onto_white():
     la = np.zeros((10, 20, 2), np.uint8)
     la[:, :10] = (60, 255)  # opaque dark gray; the right half is transparent
-    pixels = decode_image(encode(Image.fromarray(la, "LA"), "PNG"), LIMIT)
+    pixels = _pixels(encode(Image.fromarray(la, "LA"), "PNG"), LIMIT)
     assert (pixels[:, :10] == 60).all()
     assert (pixels[:, 10:] == 255).all()
 
 
 def test_cmyk_jpeg_keeps_its_colours(face):
-    pixels = decode_image(encode(face.convert("CMYK"), "JPEG", quality=95), LIMIT)
+    pixels = _pixels(encode(face.convert("CMYK"), "JPEG", quality=95), LIMIT)
     assert mean_error(pixels, np.asarray(face)) < 4
 
 
@@ -146,7 +150,7 @@ def _deep(face: Image.Image, mode: str) -> bytes:
     ids=["16-bit PNG", "16-bit big-endian TIFF", "32-bit integer TIFF", "float TIFF"],
 )
 def test_deep_images_are_scaled_not_clipped(face, data):
-    pixels = decode_image(data(face), LIMIT)
+    pixels = _pixels(data(face), LIMIT)
     eight_bit = np.asarray(face.convert("L")).astype(np.float64)
     gray = pixels[..., 0].astype(np.float64)
     assert pixels.shape == (240, 200, 3)
@@ -155,7 +159,7 @@ def test_deep_images_are_scaled_not_clipped(face, data):
 
 
 def test_sixteen_bit_png_keeps_its_brightness(face):
-    pixels = decode_image(_sixteen_bit(face, "PNG"), LIMIT)
+    pixels = _pixels(_sixteen_bit(face, "PNG"), LIMIT)
     assert mean_error(pixels[..., 0], np.asarray(face.convert("L"))) <= 0.5
 
 
@@ -163,20 +167,20 @@ def test_animated_gif_gives_its_first_frame():
     frames = [Image.new("RGB", (32, 24), colour) for colour in ("red", "lime", "blue")]
     data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
     assert Image.open(io.BytesIO(data)).n_frames == 3
-    pixels = decode_image(data, LIMIT)
+    pixels = _pixels(data, LIMIT)
     assert pixels.shape == (24, 32, 3)
     assert (pixels == (255, 0, 0)).all()
 
 
 def test_one_pixel_images_decode():
     pixel = Image.new("RGB", (1, 1), (10, 120, 230))
-    assert decode_image(encode(pixel, "PNG"), LIMIT).tolist() == [[[10, 120, 230]]]
-    assert mean_error(decode_image(encode(pixel, "JPEG"), LIMIT), np.array([[[10, 120, 230]]])) < 4
+    assert _pixels(encode(pixel, "PNG"), LIMIT).tolist() == [[[10, 120, 230]]]
+    assert mean_error(_pixels(encode(pixel, "JPEG"), LIMIT), np.array([[[10, 120, 230]]])) < 4
 
 
 def test_empty_bytes():
     with pytest.raises(ImageError, match="^Image is empty$"):
-        decode_image(b"", LIMIT)
+        _pixels(b"", LIMIT)
 
 
 @pytest.mark.parametrize(
@@ -193,19 +197,19 @@ def test_empty_bytes():
 )
 def test_other_files_are_refused(data):
     with pytest.raises(ImageError, match="incorrect format or is broken"):
-        decode_image(data, LIMIT)
+        _pixels(data, LIMIT)
 
 
 def test_truncated_jpeg_is_refused():
     data = FACE_JPG.read_bytes()
     with pytest.raises(ImageError, match="incorrect format or is broken.*truncated"):
-        decode_image(data[: len(data) // 2], LIMIT)
+        _pixels(data[: len(data) // 2], LIMIT)
 
 
 def test_truncated_png_is_refused(face):
     data = encode(face, "PNG")
     with pytest.raises(ImageError, match="incorrect format or is broken"):
-        decode_image(data[: len(data) // 2], LIMIT)
+        _pixels(data[: len(data) // 2], LIMIT)
 
 
 def test_corrupted_png_is_refused(face):
@@ -213,7 +217,7 @@ def test_corrupted_png_is_refused(face):
     start = data.index(b"IDAT") + 100
     data[start : start + 100] = bytes(b ^ 0xFF for b in data[start : start + 100])
     with pytest.raises(ImageError, match="incorrect format or is broken"):
-        decode_image(bytes(data), LIMIT)
+        _pixels(bytes(data), LIMIT)
 
 
 def png_claiming_size(width: int, height: int) -> bytes:
@@ -238,7 +242,7 @@ def test_decompression_bomb_is_refused_quickly_and_silently(recwarn, capsys):
     assert len(bomb) < 50_000
     started = time.perf_counter()
     with pytest.raises(ImageError) as refused:
-        decode_image(bomb, LIMIT)
+        _pixels(bomb, LIMIT)
     assert time.perf_counter() - started < 0.5
     assert str(refused.value) == (
         "Image is 10000x10000 = 100 megapixels, more than the limit of 50 megapixels"
@@ -249,26 +253,26 @@ def test_decompression_bomb_is_refused_quickly_and_silently(recwarn, capsys):
 @pytest.mark.parametrize("width, height", [(20000, 20000), (65535, 65535)])
 def test_bombs_beyond_pillows_own_limit_name_their_size(recwarn, width, height):
     with pytest.raises(ImageError, match=f"Image is {width}x{height} = .* limit of 50 megapixels"):
-        decode_image(png_claiming_size(width, height), LIMIT)
+        _pixels(png_claiming_size(width, height), LIMIT)
     assert not recwarn.list
 
 
 def test_webp_bomb_caught_by_pillow_becomes_image_error(recwarn):
     with pytest.raises(ImageError, match="larger than the limit of 50 megapixels"):
-        decode_image(webp_claiming_size(16383, 16383), LIMIT)
+        _pixels(webp_claiming_size(16383, 16383), LIMIT)
     assert not recwarn.list
 
 
 def test_limit_is_inclusive():
     data = encode(Image.new("RGB", (1000, 500), "white"), "PNG")
-    assert decode_image(data, max_pixels=500_000).shape == (500, 1000, 3)
+    assert _pixels(data, max_pixels=500_000).shape == (500, 1000, 3)
     with pytest.raises(ImageError, match="1000x500 = 0.5 megapixels.*limit of 0.499999 megapixels"):
-        decode_image(data, max_pixels=499_999)
+        _pixels(data, max_pixels=499_999)
 
 
 def test_huge_but_allowed_image_decodes(recwarn):
     image = Image.new("RGB", (8000, 6000), (30, 160, 90))  # 48 megapixels
-    pixels = decode_image(encode(image, "JPEG"), LIMIT)
+    pixels = _pixels(encode(image, "JPEG"), LIMIT)
     assert pixels.shape == (6000, 8000, 3)
     assert mean_error(pixels[::100, ::100], np.full((60, 80, 3), (30, 160, 90), np.uint8)) < 3
     assert not recwarn.list
@@ -281,10 +285,34 @@ def test_many_threads_decode_at_once(face):
 
     def outcome(data: bytes):
         try:
-            return decode_image(data, LIMIT).tobytes()
+            return _pixels(data, LIMIT).tobytes()
         except ImageError as error:
             return str(error)
 
     expected = [outcome(data) for data in inputs]
     with ThreadPoolExecutor(max_workers=16) as pool:
         assert list(pool.map(outcome, inputs)) == expected
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_large_jpeg_is_decoded_reduced_with_its_scale_and_original_size(orientation):
+    group = Image.open(GROUP_JPG)
+    big = group.resize((group.width * 4, group.height * 4))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(big, "JPEG", exif=exif, quality=90)
+    decoded = decode_image(data, LIMIT, min_long_side=1280)
+    assert decoded.scale == 4.0
+    displayed = (big.width, big.height) if orientation == 1 else (big.height, big.width)
+    assert (decoded.width, decoded.height) == displayed
+    assert (decoded.pixels.shape[1] * 4, decoded.pixels.shape[0] * 4) == displayed
+    full = decode_image(data, LIMIT)
+    assert full.scale == 1.0 and full.pixels.shape[:2] == (displayed[1], displayed[0])
+
+
+def test_images_below_twice_the_long_side_and_other_formats_are_decoded_full_size():
+    group = Image.open(GROUP_JPG)
+    assert decode_image(GROUP_JPG.read_bytes(), LIMIT, min_long_side=1280).scale == 1.0
+    big_png = encode(group.resize((group.width * 4, group.height * 4)), "PNG")
+    decoded = decode_image(big_png, LIMIT, min_long_side=1280)
+    assert decoded.scale == 1.0 and decoded.pixels.shape[1] == group.width * 4

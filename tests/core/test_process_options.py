@@ -100,10 +100,14 @@ def test_exif_orientation_is_honoured(core: CoreProcess, orientation: int, trans
 def test_large_images_are_detected_scaled_down_and_mapped_back(core: CoreProcess) -> None:
     original = Image.open(GROUP)
     big = original.resize((original.width * 4, original.height * 4), Image.Resampling.BICUBIC)
-    small_faces = core.process_image(GROUP.read_bytes()).faces
-    big_response = core.process_image(_encoded(big, "JPEG", quality=90))
+    small_faces = core.process_image(GROUP.read_bytes(), face_plugins=["calculator", "landmarks2d106"]).faces
+    big_response = core.process_image(_encoded(big, "JPEG", quality=90),
+                                      face_plugins=["calculator", "landmarks2d106"])
     assert (big_response.image_width, big_response.image_height) == big.size
     assert len(big_response.faces) == len(small_faces)
     for small, large in zip(small_faces, big_response.faces):
         assert abs(large.box.x_min - 4 * small.box.x_min) <= 12
         assert abs(large.box.y_max - 4 * small.box.y_max) <= 12
+        assert abs(large.landmarks[2].x - 4 * small.landmarks[2].x) <= 12
+        assert abs(large.landmarks2d106[50].y - 4 * small.landmarks2d106[50].y) <= 16
+        assert float(np.dot(large.embedding, small.embedding)) > 0.85
