@@ -49,7 +49,9 @@ class CoreSettings(ServiceSettings):
     )
     use_gpu: bool = Field(default=True, description="Use the CUDA execution provider when onnxruntime has it")
     batching: bool = Field(
-        default=True, description="Compute embeddings of faces from concurrent requests together"
+        # Measured by bench/core_bench.py: on CPUs, concurrent requests already keep every core busy
+        # and one batch worker is slower (about 5 %); turn it on for GPUs.
+        default=False, description="Compute embeddings of faces from concurrent requests together (for GPUs)"
     )
     max_batch_size: int = Field(default=16, ge=1, le=1024, description="Most faces in one embedding batch")
     max_batch_wait_ms: float = Field(
