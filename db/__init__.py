@@ -1,1 +1,2 @@
-"""SQLAlchemy models and database set-up shared by api and admin. Built in the next issue."""
+"""The database shared by api and admin: models (``models``), connections (``engine``), migrations
+run from code (``migrate``) and the cross-server change notifications (``notify``)."""

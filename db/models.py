@@ -1,0 +1,153 @@
+"""The database schema, shared by api and admin. Changed only through migrations/."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger, DateTime, Enum, ForeignKey, Index, Integer, LargeBinary, MetaData, String, func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.dialects.postgresql import UUID
+
+
+class Base(DeclarativeBase):
+    # PostgreSQL's own names for constraints declared without one, so that migrations can name them.
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "%(table_name)s_%(column_0_name)s_key",
+        "fk": "%(table_name)s_%(column_0_name)s_fkey",
+        "pk": "%(table_name)s_pkey",
+    })
+
+
+class GlobalRole(enum.StrEnum):
+    OWNER = "OWNER"
+    ADMINISTRATOR = "ADMINISTRATOR"
+    USER = "USER"
+
+
+class AppRole(enum.StrEnum):
+    OWNER = "OWNER"
+    ADMINISTRATOR = "ADMINISTRATOR"
+    USER = "USER"
+
+
+class ServiceType(enum.StrEnum):
+    RECOGNITION = "RECOGNITION"
+    DETECTION = "DETECTION"
+    VERIFICATION = "VERIFICATION"
+
+
+def _now() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    guid: Mapped[uuid.UUID] = mapped_column(UUID, unique=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    first_name: Mapped[str] = mapped_column(String(63), default="")
+    last_name: Mapped[str] = mapped_column(String(63), default="")
+    global_role: Mapped[GlobalRole] = mapped_column(Enum(GlobalRole, name="global_role"), default=GlobalRole.USER)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (Index("users_email_lower", func.lower(email), unique=True),)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    guid: Mapped[uuid.UUID] = mapped_column(UUID, unique=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = _now()
+
+    members: Mapped[list[AppMember]] = relationship(back_populates="application", cascade="all, delete-orphan",
+                                                    passive_deletes=True)
+    services: Mapped[list[Service]] = relationship(back_populates="application", cascade="all, delete-orphan",
+                                                   passive_deletes=True)
+
+
+class AppMember(Base):
+    __tablename__ = "app_members"
+
+    app_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    role: Mapped[AppRole] = mapped_column(Enum(AppRole, name="app_role"))
+
+    application: Mapped[Application] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+
+class Service(Base):
+    """A face service (CompreFace's "model"): its type, its API key and its collection."""
+
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    guid: Mapped[uuid.UUID] = mapped_column(UUID, unique=True, default=uuid.uuid4)
+    # Indexed by services_app_name_lower.
+    app_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    type: Mapped[ServiceType] = mapped_column(Enum(ServiceType, name="service_type"))
+    api_key: Mapped[uuid.UUID] = mapped_column(UUID, unique=True, default=uuid.uuid4)
+    # Bumped by every collection write, in the same transaction; receivers of NOTIFY use it to
+    # see a missed message.
+    collection_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[datetime] = _now()
+
+    application: Mapped[Application] = relationship(back_populates="services")
+
+    # Service names are unique within their application, ignoring case (as in CompreFace).
+    __table_args__ = (Index("services_app_name_lower", app_id, func.lower(name), unique=True),)
+
+
+class Subject(Base):
+    __tablename__ = "subjects"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=uuid.uuid4)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+
+    __table_args__ = (Index("subjects_service_name_lower", service_id, func.lower(name), unique=True),)
+
+
+class Face(Base):
+    """One enrolled example; its id is the public ``image_id``."""
+
+    __tablename__ = "faces"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=uuid.uuid4)
+    # The service is repeated here so that a whole collection loads with one index scan.
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"), index=True)
+    # float32 little-endian, L2-normalised.
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    calculator: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = _now()
+
+
+class StoredImage(Base):
+    """The uploaded image a face was enrolled from (``SAVE_IMAGES_TO_DB``); goes with its face."""
+
+    __tablename__ = "stored_images"
+
+    face_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RequestCount(Base):
+    """Requests per service and hour, written by the api servers, read by admin statistics."""
+
+    __tablename__ = "request_counts"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,68 @@
+"""The ``likeness`` console command, run as a real process against a real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import make_engine, make_sessions
+from db.models import Application, Service, ServiceType
+
+LIKENESS = Path(sys.executable).parent / "likeness"
+
+
+def likeness(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(LIKENESS), *args], env={**os.environ, "DATABASE_URL": database_url},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_upgrade_then_create_a_service(empty_db_url: str) -> None:
+    before = likeness(empty_db_url, "service", "create", "--type", "recognition", "--name", "x")
+    assert before.returncode == 1 and "likeness db upgrade" in before.stderr
+
+    upgraded = likeness(empty_db_url, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "revision 0001" in upgraded.stdout
+
+    created = likeness(empty_db_url, "service", "create", "--type", "recognition", "--name", "x")
+    assert created.returncode == 0, created.stderr
+    api_key = uuid.UUID(created.stdout.splitlines()[-1])
+
+    engine = make_engine(empty_db_url)
+    try:
+        with make_sessions(engine)() as session:
+            service = session.scalar(select(Service).where(Service.api_key == api_key))
+            assert (service.name, service.type, service.application.name) == ("x", ServiceType.RECOGNITION,
+                                                                              "Default")
+    finally:
+        engine.dispose()
+
+
+def test_services_join_an_existing_application(db_url: str, sessions: sessionmaker[Session]) -> None:
+    for name, kind in (("find", "recognition"), ("spot", "DETECTION"), ("check", "verification")):
+        created = likeness(db_url, "service", "create", "--type", kind, "--name", name, "--app", "Shop")
+        assert created.returncode == 0, created.stderr
+    with sessions() as session:
+        [application] = session.scalars(select(Application)).all()
+        assert sorted((service.name, service.type) for service in application.services) == [
+            ("check", ServiceType.VERIFICATION), ("find", ServiceType.RECOGNITION), ("spot", ServiceType.DETECTION)]
+
+
+def test_a_duplicate_name_is_refused(db_url: str) -> None:
+    assert likeness(db_url, "service", "create", "--type", "detection", "--name", "Doors").returncode == 0
+    duplicate = likeness(db_url, "service", "create", "--type", "recognition", "--name", "doors")
+    assert duplicate.returncode == 1
+    assert 'application "Default" already has a service named "doors"' in duplicate.stderr
+    assert duplicate.stdout == ""
+
+
+def test_a_bad_type_is_refused(db_url: str) -> None:
+    bad = likeness(db_url, "service", "create", "--type", "identification", "--name", "x")
+    assert bad.returncode == 2
+    assert "invalid choice: 'identification'" in bad.stderr

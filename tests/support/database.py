@@ -1,0 +1,60 @@
+"""Real PostgreSQL for tests: one server per test session, a fresh database per test or module.
+
+The server is DATABASE_URL's when that is set (tests then only create and drop databases named
+``likeness_test_*`` on it), else an embedded pgserver in a temporary folder, stopped and deleted
+when the test process exits. Any conftest can build fixtures on :func:`fresh_database`; the server
+is shared by all of them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
+
+from db.engine import embedded_server_url, ensure_database, psycopg2_url
+from db.migrate import upgrade
+
+
+@functools.cache
+def server_url() -> URL:
+    """A database on the test session's PostgreSQL server (DATABASE_URL's, or the embedded
+    server's ``postgres``) to create and drop others from; the server is started on first use."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return psycopg2_url(configured)
+    pgdata = Path(tempfile.mkdtemp(prefix="likeness-test-pg-"))
+    return embedded_server_url(pgdata, keep_running=False)
+
+
+@contextmanager
+def fresh_database(migrated: bool = True) -> Iterator[str]:
+    """An empty database of its own, migrated to head unless ``migrated`` is false; its URL.
+    Dropped afterwards, even while connections to it are still open."""
+    url = ensure_database(server_url().set(database=f"likeness_test_{uuid.uuid4().hex[:16]}"))
+    try:
+        if migrated:
+            upgrade(url)
+        yield url
+    finally:
+        drop_database(url)
+
+
+def drop_database(url: str) -> None:
+    """Drop ``url``'s database, closing the connections still open to it."""
+    name = make_url(url).database
+    maintenance = create_engine(server_url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with maintenance.connect() as connection:
+            quoted = connection.dialect.identifier_preparer.quote(name)
+            connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+    finally:
+        maintenance.dispose()
