@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MODELS_DIR ?= $(abspath ../shared/models)
 export MODELS_DIR
 
-.PHONY: run test bench proto venv system-deps lock clean
+.PHONY: run test bench proto venv sdk-venv system-deps lock clean
 
 $(BIN)/activate: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,16 @@ $(BIN)/activate: pyproject.toml constraints.txt
 
 venv: $(BIN)/activate
 
+# The official CompreFace Python SDK pins requests-toolbelt 0.9.1, which needs urllib3 1.x: it gets an
+# environment of its own, so that tests drive it unchanged.
+SDK_VENV := .venv-sdk
+$(SDK_VENV)/bin/activate:
+	$(PYTHON) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/pip install --quiet compreface-sdk==0.6.0 requests-toolbelt==0.9.1 urllib3==1.26.20 requests==2.32.3
+	touch $(SDK_VENV)/bin/activate
+
+sdk-venv: $(SDK_VENV)/bin/activate
+
 # Debian packages the tests need (none yet beyond Python; later issues add nginx, chromium).
 system-deps:
 	@true
@@ -23,7 +33,7 @@ system-deps:
 run: venv
 	$(BIN)/python -m core
 
-test: venv system-deps
+test: venv sdk-venv system-deps
 	$(BIN)/python -m pytest
 
 bench: venv
@@ -37,4 +47,4 @@ lock: venv
 	$(BIN)/pip freeze --exclude-editable > constraints.txt
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(SDK_VENV) var

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import tempfile
+import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,3 +61,32 @@ def drop_database(url: str) -> None:
             connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
     finally:
         maintenance.dispose()
+
+
+class RestartableServer:
+    """An embedded PostgreSQL of a test's own, which the test may restart (as operators do)."""
+
+    def __init__(self, pgdata: Path) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pgserver
+        self._server = pgserver.get_server(pgdata, cleanup_mode="delete")
+        self.url = ensure_database(psycopg2_url(self._server.get_uri("postgres")).set(database="likeness"))
+        upgrade(self.url)
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Fast shutdown (every connection is cut), an optional pause, and a start on the same data."""
+        pid = self._server.get_pid()
+        os.kill(pid, signal.SIGINT)
+        while _running(pid):
+            time.sleep(0.05)
+        time.sleep(down_seconds)
+        self._server.ensure_postgres_running()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

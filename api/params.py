@@ -1,0 +1,93 @@
+"""Request parameters as CompreFace reads them: from the query or from form fields, validated with
+its messages (code 26, each message followed by "; ")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Request
+
+from api import errors
+
+TRUE_WORDS = {"true", "1", "yes", "on"}
+FALSE_WORDS = {"false", "0", "no", "off", ""}
+
+
+def raw(request: Request, name: str) -> str | None:
+    """The parameter from the query string or a form field; None when absent."""
+    values = [value for value in request.args.getlist(name) + request.form.getlist(name)]
+    return ",".join(values) if values else None
+
+
+def integer(request: Request, name: str, default: int) -> int:
+    value = raw(request, name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.validation(f"{name} should be an integer; ") from None
+
+
+def number(request: Request, name: str) -> float | None:
+    value = raw(request, name)
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise errors.validation(f"{name} should be a number; ") from None
+
+
+def boolean(request: Request, name: str, default: bool) -> bool:
+    value = raw(request, name)
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return default if word == "" else False
+    raise errors.validation(f"{name} should be true or false; ")
+
+
+def plugins(request: Request) -> list[str]:
+    """``face_plugins`` comma-separated, repeated, or both."""
+    value = raw(request, "face_plugins") or ""
+    return [slug.strip().lower() for slug in value.split(",") if slug.strip()]
+
+
+@dataclass(frozen=True)
+class ImageParams:
+    limit: int
+    det_prob_threshold: float | None
+    face_plugins: list[str]
+    status: bool
+
+
+def image_params(request: Request) -> ImageParams:
+    limit = integer(request, "limit", 0)
+    if limit < 0:
+        raise errors.validation("Limit should be equal or greater than 0; ")
+    threshold = number(request, "det_prob_threshold")
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise errors.no_face("Detection threshold incorrect (0 <= det_prob_threshold <= 1)")
+    return ImageParams(limit, threshold, plugins(request), boolean(request, "status", False))
+
+
+def prediction_count(request: Request) -> int:
+    """At least 1; -1 means every candidate (an addition CompreFace's maintainers recommend)."""
+    count = integer(request, "prediction_count", 1)
+    if count == 0 or count < -1:
+        raise errors.validation("prediction_count should be equal or greater than 1; ")
+    return count
+
+
+def similarity_threshold(request: Request) -> float:
+    """An addition: candidates below this similarity are dropped, so a stranger gets no subject."""
+    threshold = number(request, "similarity_threshold")
+    if threshold is None:
+        return 0.0
+    if not 0.0 <= threshold <= 1.0:
+        raise errors.validation("similarity_threshold should be between 0 and 1; ")
+    return threshold

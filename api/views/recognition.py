@@ -1,0 +1,65 @@
+"""Recognition and detection of the faces in an image."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from flask import Blueprint, request
+
+from api import params
+from api.app import json_response, platform
+from api.face_json import core_plugins, face_object
+from api.similarity import normalised, similarity_from_cosine
+from api.views.common import Stopwatch, find_faces, image, similarity_coefficients
+from db.models import ServiceType
+
+blueprint = Blueprint("recognition", __name__)
+
+
+@blueprint.post("/api/v1/recognition/recognize")
+def recognize():
+    service = platform().keys.service(request, ServiceType.RECOGNITION)
+    image_params = params.image_params(request)
+    count = params.prediction_count(request)
+    threshold = params.similarity_threshold(request)
+    detect = params.boolean(request, "detect_faces", True)
+    image_bytes = image()
+    platform().counter.count(service.id)
+    watch = Stopwatch()
+    response = find_faces(image_bytes, image_params, core_plugins(image_params.face_plugins, True),
+                          whole_image=not detect)
+    started = time.perf_counter()
+    embeddings = normalised(np.array([face.embedding for face in response.faces]))
+    candidates = platform().indexes.search(service.id, embeddings, count)
+    c0, c1 = similarity_coefficients()
+    result = []
+    for face, found in zip(response.faces, candidates):
+        item = face_object(face, image_params.face_plugins, image_params.status, round_probability=True)
+        subjects = [{"subject": subject, "similarity": similarity_from_cosine(cosine, c0, c1)}
+                    for _, subject, cosine in found]
+        item["subjects"] = [entry for entry in subjects if entry["similarity"] >= threshold]
+        result.append(item)
+    watch.lap("search", started)
+    body: dict[str, object] = {"result": result}
+    if image_params.status:
+        body["plugins_versions"] = dict(response.plugins_versions)
+        body["timings"] = watch.report(response)
+    return json_response(body)
+
+
+@blueprint.post("/api/v1/detection/detect")
+def detect():
+    service = platform().keys.service(request, ServiceType.DETECTION)
+    image_params = params.image_params(request)
+    image_bytes = image()
+    platform().counter.count(service.id)
+    watch = Stopwatch()
+    response = find_faces(image_bytes, image_params, image_params.face_plugins)
+    body: dict[str, object] = {
+        "result": [face_object(face, image_params.face_plugins, image_params.status, round_probability=False)
+                   for face in response.faces]}
+    if image_params.status:
+        body["plugins_versions"] = dict(response.plugins_versions)
+        body["timings"] = watch.report(response)
+    return json_response(body)
