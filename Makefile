@@ -30,8 +30,19 @@ sdk-venv: $(SDK_VENV)/bin/activate
 system-deps:
 	@true
 
+# The platform as local processes (until the deployment issue adds admin, nginx and supervision):
+# the database (embedded PostgreSQL under var/ unless DATABASE_URL is set), its migrations, one core
+# server on 50051 and one api server on API_PORT. Ctrl-C stops both.
+API_PORT ?= 8000
 run: venv
-	$(BIN)/python -m core
+	$(BIN)/likeness db upgrade
+	@echo "Starting core (gRPC :50051) and api (http://localhost:$(API_PORT)/api/v1/, Swagger UI at /swagger/)."
+	@echo "Get an API key with: .venv/bin/likeness service create --type recognition --name demo"
+	trap 'kill 0' INT TERM EXIT; \
+	PORT=50051 $(BIN)/python -m core & \
+	PORT=$(API_PORT) PYTHON_URL=127.0.0.1:50051 $(BIN)/gunicorn --worker-class gthread --workers 1 \
+		--threads 16 --bind 0.0.0.0:$(API_PORT) 'api.app:create_app()' & \
+	wait
 
 test: venv sdk-venv system-deps
 	$(BIN)/python -m pytest
