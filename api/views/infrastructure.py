@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import flask_swagger_ui
 from flask import Blueprint, send_from_directory
+from werkzeug.exceptions import NotFound
 
 from api.app import json_response, platform
 
 blueprint = Blueprint("infrastructure", __name__)
 SWAGGER_DIR = Path(__file__).resolve().parent.parent / "swagger"
+SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 
 
 @blueprint.get("/api/v1/config")
@@ -38,4 +41,8 @@ def status():
 @blueprint.get("/swagger/")
 @blueprint.get("/swagger/<path:name>")
 def swagger(name: str = "index.html"):
-    return send_from_directory(SWAGGER_DIR, name)
+    """Our page and document, then Swagger UI's own files from the installed package."""
+    try:
+        return send_from_directory(SWAGGER_DIR, name)
+    except NotFound:
+        return send_from_directory(SWAGGER_UI_DIST, name)
