@@ -74,7 +74,7 @@ class ChangeListener:
                     started = time.perf_counter()
                     change = CollectionChange.from_payload(connection.notifies.pop(0).payload)
                     self.on_change(change)
-                    log.debug("Applied %s v%d of service %d in %.1f ms", change.kind, change.version,
-                              change.service_id, (time.perf_counter() - started) * 1000)
+                    log.debug("Applied %s v%d of service %d from %s in %.1f ms", change.kind, change.version,
+                              change.service_id, change.sender, (time.perf_counter() - started) * 1000)
         finally:
             connection.close()

@@ -3,9 +3,10 @@
 Every collection write bumps its service's ``collection_version`` and calls :func:`notify` in the
 same transaction; PostgreSQL delivers the notification to every listener of
 :data:`COLLECTION_CHANNEL` only when that transaction commits, and never when it rolls back.
-A receiver ignores its own messages (``sender``), applies the change to its index, and reloads
-the service from the database when the message says ``reload``, when it sees a gap in the
-service's versions, or after it reconnects (it may have missed messages).
+A receiver applies every change in commit order, its own included (a server also applies its own
+writes at once; applying them again is harmless), and reloads the service from the database when
+the message says ``reload``, when it sees a gap in the service's versions, or after it reconnects
+(it may have missed messages). ``sender`` tells the servers apart in logs.
 """
 
 from __future__ import annotations

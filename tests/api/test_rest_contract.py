@@ -250,3 +250,9 @@ def test_unknown_methods_and_paths_answer_json(api, keys, path) -> None:
     response = _call(api, "PATCH", path, keys["recognition"])
     assert response.status_code == 405 and response.json()["code"] == 0
     assert _call(api, "GET", "/api/v1/nowhere", keys["recognition"]).status_code == 404
+
+
+def test_status_reports_faces_in_memory_and_bytes_per_face(api, keys) -> None:
+    _add(api, keys["recognition"], "Memory", _person("Jacques_Chirac", 6))
+    index = requests.get(api.url("/status"), timeout=5).json()["index"]
+    assert index["faces"] >= 1 and 512 * 4 <= index["bytes_per_face"] < 20_000
