@@ -256,3 +256,9 @@ def test_status_reports_faces_in_memory_and_bytes_per_face(api, keys) -> None:
     _add(api, keys["recognition"], "Memory", _person("Jacques_Chirac", 6))
     index = requests.get(api.url("/status"), timeout=5).json()["index"]
     assert index["faces"] >= 1 and 512 * 4 <= index["bytes_per_face"] < 20_000
+
+
+def test_image_urls_to_private_addresses_are_refused(api, keys) -> None:
+    response = _call(api, "POST", "/api/v1/detection/detect", keys["detection"],
+                     json={"file_url": f"{api.base}/api/v1/config"})
+    assert "ALLOW_PRIVATE_IMAGE_URLS" in _error(response, 400, 21)
