@@ -2,9 +2,11 @@
 
     likeness db upgrade
     likeness service create --type recognition|detection|verification --name NAME [--app APP]
+    likeness import --key API_KEY [--url http://localhost:8000] [--workers 4] FOLDER_OR_ZIP
 
 The database is DATABASE_URL, or the embedded server under var/pgdata when that is unset.
-``service create`` prints the new service's API key as its last line.
+``service create`` prints the new service's API key as its last line. ``import`` enrols a folder
+of ``<subject>/<image>`` files (or a zip of one) through a running api server.
 """
 
 from __future__ import annotations
@@ -12,8 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import zipfile
+from pathlib import Path
 
 from sqlalchemy import func, select
+from tqdm import tqdm
+
+from api.bulk_import import StateFile, image_files, import_folder
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from db import migrate
@@ -31,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default: the process's arguments); the exit status."""
     args = _parser().parse_args(argv)
     try:
+        if args.run is _import:
+            return _import(args)
         return args.run(args, database_url(os.environ.get("DATABASE_URL")))
     except CliError as error:
         print(f"likeness: {error}", file=sys.stderr)
@@ -52,7 +61,30 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--app", default="Default", help="its application, created when missing (default: Default)")
     create.set_defaults(run=_create_service)
+
+    bulk = commands.add_parser("import", help="enrol a folder of <subject>/<image> files (or a zip of one)")
+    bulk.add_argument("source", type=Path, help="folder or zip laid out as <subject>/<image>")
+    bulk.add_argument("--key", required=True, help="API key of the recognition service")
+    bulk.add_argument("--url", default="http://localhost:8000", help="the api server (default: %(default)s)")
+    bulk.add_argument("--workers", type=int, default=4, help="files sent at once (default: %(default)s)")
+    bulk.add_argument("--state", type=Path, help="what was imported (default: SOURCE.likeness-import.json)")
+    bulk.set_defaults(run=_import)
     return parser
+
+
+def _import(args: argparse.Namespace) -> int:
+    source = args.source.resolve()
+    try:
+        files = len(image_files(source))
+    except (FileNotFoundError, zipfile.BadZipFile) as error:
+        raise CliError(str(error)) from None
+    state = StateFile(args.state or source.with_name(source.name + ".likeness-import.json"))
+    with tqdm(total=files, unit="image", desc="Importing") as bar:
+        report = import_folder(source, args.url, args.key, state, max(1, args.workers), progress=bar.update)
+    for name, reason in sorted(report.failed.items()):
+        print(f"  {name}: {reason}")
+    print(report.summary())
+    return 0 if not report.failed else 2
 
 
 def _db_upgrade(args: argparse.Namespace, url: str) -> int:

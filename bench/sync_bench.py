@@ -20,10 +20,9 @@ from pathlib import Path
 import numpy as np
 import requests
 
-from tests.api.conftest import create_services
 from tests.support.api_process import ApiProcess
 from tests.support.core_process import DATA_DIR, CoreProcess
-from tests.support.database import RestartableServer
+from tests.support.database import RestartableServer, create_services
 
 TIMEOUT_S = 10.0
 

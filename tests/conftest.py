@@ -4,7 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.api_process import ApiProcess
 from tests.support.core_process import CoreProcess
+from tests.support.database import create_services, fresh_database
 
 
 @pytest.fixture(scope="session")
@@ -12,5 +14,24 @@ def core(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CoreProcess]:
     """A real embedding server with the default pack, batching on, caching off."""
     logs = tmp_path_factory.mktemp("core")
     server = CoreProcess(logs / "core.log", grpc_workers=16, batching=True).wait_serving()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def keys(database_url: str) -> dict[str, str]:
+    return create_services(database_url)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, database_url: str, core: CoreProcess,
+        keys: dict[str, str]) -> Iterator[ApiProcess]:
+    server = ApiProcess(tmp_path_factory.mktemp("api") / "api.log", database_url, core.address).wait_ready()
     yield server
     server.stop()

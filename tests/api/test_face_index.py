@@ -118,6 +118,9 @@ def test_rename_and_merge_subjects(small) -> None:
     assert index.remove_subject("Alice") == 20 and len(index) == 280
     assert index.remove_subject("alice") == 0 and index.remove_subject("s2") == 0
     assert not {s for _, s, _ in index.search(embeddings[:1], -1)[0]} & {"ALICE", "s1", "s2"}
+    index.add(new_ids(2), ["Bob", "Carol"], random_faces(2, seed=12))  # new subjects reuse freed codes
+    assert [index.search(random_faces(2, seed=12)[i:i + 1], 1)[0][0][1] for i in (0, 1)] == ["Bob", "Carol"]
+    assert index.search(embeddings[3:4], 1)[0][0][1] == "s3"
 
 
 def test_clear(small) -> None:
@@ -142,6 +145,7 @@ def test_switches_to_approximate_and_back_keeping_recall(kind: str) -> None:
     expected = [face_ids[i] for i in exact_best(embeddings, queries, 1)[0][:, 0]]
     found = [row[0][0] for row in index.search(queries, 1)]
     assert np.mean([a == b for a, b in zip(found, expected)]) >= 0.99
+    assert sorted(face_id for face_id, _, _ in index.search(queries[:1], -1)[0]) == sorted(face_ids)
 
     index.remove(face_ids[:4_500])
     assert index.kind == kind and len(index) == 1_500  # hysteresis: back to exact below half the threshold

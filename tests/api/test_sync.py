@@ -9,10 +9,9 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
-from tests.api.conftest import create_services
 from tests.support.api_process import ApiProcess
 from tests.support.core_process import DATA_DIR, CoreProcess
-from tests.support.database import RestartableServer
+from tests.support.database import RestartableServer, create_services
 
 LFW = DATA_DIR / "lfw-dev" / "images"
 

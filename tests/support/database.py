@@ -23,7 +23,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from db.engine import embedded_server_url, ensure_database, psycopg2_url
+from db.engine import embedded_server_url, ensure_database, make_engine, make_sessions, psycopg2_url
+from db.models import Application, Service, ServiceType
 from db.migrate import upgrade
 
 
@@ -90,3 +91,18 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def create_services(database_url: str, application: str = "Tests") -> dict[str, str]:
+    """One service of each type in a new application; type name (lower case) -> API key."""
+    engine = make_engine(database_url)
+    try:
+        with make_sessions(engine).begin() as session:
+            app = Application(name=application)
+            services = {kind: Service(application=app, name=f"{application}-{kind.value.lower()}", type=kind)
+                        for kind in ServiceType}
+            session.add_all([app, *services.values()])
+            session.flush()
+            return {kind.value.lower(): str(service.api_key) for kind, service in services.items()}
+    finally:
+        engine.dispose()
