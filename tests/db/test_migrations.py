@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
@@ -81,3 +83,15 @@ def test_the_comparison_sees_functional_indexes_and_types(engine: Engine) -> Non
         connection.execute(text("ALTER TABLE faces ALTER COLUMN calculator TYPE varchar(100)"))
     differences = repr(_differences(engine))
     assert "subjects_service_name_lower" in differences and "calculator" in differences
+
+
+def test_every_earlier_revision_upgrades_to_head(db_url: str) -> None:
+    revisions = [script.revision for script in
+                 ScriptDirectory.from_config(Config(str(migrate.ALEMBIC_INI))).walk_revisions("base", "heads")]
+    expected = _schema(db_url)
+    for revision in revisions:
+        migrate.downgrade(db_url, "base")
+        migrate.upgrade(db_url, revision)
+        assert migrate.current(db_url) == revision
+        migrate.upgrade(db_url)
+        assert _schema(db_url) == expected, f"upgrading from {revision} gives another schema"
