@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 
@@ -32,7 +33,10 @@ def create_app(settings: ApiSettings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_size
     app.json.sort_keys = False
-    app.extensions["likeness"] = Platform.start(settings)
+    platform = Platform.start(settings)
+    # gunicorn ends a worker with sys.exit: stop the listener and write the last request counts.
+    atexit.register(platform.stop)
+    app.extensions["likeness"] = platform
 
     from api.views import embeddings, faces, infrastructure, recognition, subjects, verification
     prefix = settings.api_basepath.rstrip("/")

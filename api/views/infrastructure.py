@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import flask_swagger_ui
-from flask import Blueprint, send_from_directory
-from werkzeug.exceptions import NotFound
+from flask import Blueprint
 
 from api.app import json_response, platform
+from common.swagger import swagger_file, swagger_page
 
 blueprint = Blueprint("infrastructure", __name__)
 SWAGGER_DIR = Path(__file__).resolve().parent.parent / "swagger"
-SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).resolve().parent / "dist"
 
 
 @blueprint.get("/api/v1/config")
@@ -39,10 +37,10 @@ def status():
 
 
 @blueprint.get("/swagger/")
+def swagger_ui():
+    return swagger_page("Likeness REST API")
+
+
 @blueprint.get("/swagger/<path:name>")
-def swagger(name: str = "index.html"):
-    """Our page and document, then Swagger UI's own files from the installed package."""
-    try:
-        return send_from_directory(SWAGGER_DIR, name)
-    except NotFound:
-        return send_from_directory(SWAGGER_UI_DIST, name)
+def swagger(name: str):
+    return swagger_file(SWAGGER_DIR, name)

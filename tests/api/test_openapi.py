@@ -17,13 +17,14 @@ import pytest
 from flask import Flask
 from jsonschema import ValidationError
 
+from common.swagger import swagger_page
 from api.views import embeddings, faces, infrastructure, recognition, subjects, verification
 
 SWAGGER_DIR = Path(__file__).resolve().parents[2] / "api" / "swagger"
 DOCUMENT = json.loads((SWAGGER_DIR / "openapi.json").read_text())
 VIEW_MODULES = (subjects, faces, recognition, verification, embeddings, infrastructure)
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
-SWAGGER_ENDPOINT = "infrastructure.swagger"
+SWAGGER_ENDPOINTS = {"infrastructure.swagger", "infrastructure.swagger_ui"}
 UNAUTHENTICATED_API_PATHS = {"/api/v1/config", "/api/v1/static/{api_key}/images/{image_id}"}
 IMAGE_PARAMS = {"limit", "det_prob_threshold", "face_plugins", "status"}
 # Parsed (and validated) by add_face through params.image_params, but without effect: not documented.
@@ -49,7 +50,7 @@ def routes() -> dict[tuple[str, str], str]:
     """(method, OpenAPI path) -> endpoint, for every route but Swagger UI's."""
     found = {}
     for rule in APP.url_map.iter_rules():
-        if rule.endpoint == SWAGGER_ENDPOINT:
+        if rule.endpoint in SWAGGER_ENDPOINTS:
             continue
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             found[(method.lower(), openapi_path(rule.rule))] = rule.endpoint
@@ -95,7 +96,7 @@ def test_every_route_is_documented_and_every_documented_operation_is_a_route():
 
 
 def test_swagger_routes_are_the_only_ones_left_out():
-    left_out = {rule.rule for rule in APP.url_map.iter_rules() if rule.endpoint == SWAGGER_ENDPOINT}
+    left_out = {rule.rule for rule in APP.url_map.iter_rules() if rule.endpoint in SWAGGER_ENDPOINTS}
     assert left_out == {"/swagger/", "/swagger/<path:name>"}
     assert not any(path.startswith("/swagger") for path in DOCUMENT["paths"])
 
@@ -132,7 +133,7 @@ def test_relative_server_url_resolves_to_the_base_path(base: str):
     document_url = f"http://host:8080{base}swagger/openapi.json"
     assert urljoin(document_url, DOCUMENT["servers"][0]["url"]) == f"http://host:8080{base}"
     prefixed = make_app(base.rstrip("/"))
-    assert prefixed.url_map.bind("host").match(f"{base}swagger/openapi.json")[0] == SWAGGER_ENDPOINT
+    assert prefixed.url_map.bind("host").match(f"{base}swagger/openapi.json")[0] == "infrastructure.swagger"
 
 
 def test_path_parameters_are_declared():
@@ -280,9 +281,14 @@ class _Assets(HTMLParser):
                 self.urls.append(value)
 
 
+def _page() -> str:
+    with make_app("").test_request_context():
+        return swagger_page("Likeness REST API").get_data(as_text=True)
+
+
 def index_assets() -> list[str]:
     parser = _Assets()
-    parser.feed((SWAGGER_DIR / "index.html").read_text())
+    parser.feed(_page())
     return parser.urls
 
 
@@ -295,7 +301,7 @@ def test_swagger_page_uses_relative_assets_shipped_by_flask_swagger_ui():
     for asset in assets:
         assert "/" not in asset and ":" not in asset, f"{asset} is not a relative file name"
         assert (dist / asset).is_file() or (SWAGGER_DIR / asset).is_file(), asset
-    page = (SWAGGER_DIR / "index.html").read_text()
+    page = _page()
     assert '"openapi.json"' in page and "http" not in page.replace("http-equiv", "")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import migrate
 from db.engine import make_engine, make_sessions
 from db.models import Application, Service, ServiceType
 
@@ -28,7 +29,7 @@ def test_upgrade_then_create_a_service(empty_db_url: str) -> None:
 
     upgraded = likeness(empty_db_url, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "revision 0001" in upgraded.stdout
+    assert f"revision {migrate.head()}" in upgraded.stdout
 
     created = likeness(empty_db_url, "service", "create", "--type", "recognition", "--name", "x")
     assert created.returncode == 0, created.stderr

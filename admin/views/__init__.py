@@ -1,0 +1,1 @@
+"""One blueprint per resource of the admin API, all under /admin/."""
