@@ -1,33 +1,45 @@
-"""The ``likeness`` command: set up an installation without the web UI.
+"""The ``likeness`` command: set up and run an installation without the web UI.
 
     likeness db upgrade
+    likeness user create --email EMAIL [--role ROLE]       (password on standard input or prompted)
+    likeness user reset-password --email EMAIL              (no mail server needed)
+    likeness user list
+    likeness app create --name NAME | likeness app list
     likeness service create --type recognition|detection|verification --name NAME [--app APP]
+    likeness service list [--app APP]
+    likeness service key|regenerate-key --name NAME [--app APP]
     likeness import --key API_KEY [--url http://localhost:8000] [--workers 4] FOLDER_OR_ZIP
 
-The database is DATABASE_URL, or the embedded server under var/pgdata when that is unset.
-``service create`` prints the new service's API key as its last line. ``import`` enrols a folder
-of ``<subject>/<image>`` files (or a zip of one) through a running api server.
+The database is DATABASE_URL, or the embedded server under var/pgdata when that is unset. The
+commands act with the rights of the installation's owner, through the same functions as the
+admin service. ``service create`` and the key commands print the API key as their last line.
+``import`` enrols a folder of ``<subject>/<image>`` files (or a zip of one) through a running api
+server; it exits with 2 when some files could not be enrolled.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from admin import accounts, applications, services
+from admin.permissions import CONSOLE
 from api.bulk_import import StateFile, image_files, import_folder
-from sqlalchemy.exc import IntegrityError, OperationalError
-
+from api.errors import ApiError
 from db import migrate
 from db.engine import database_url, make_engine, make_sessions
-from db.models import Application, Service, ServiceType
-
-NAME_LENGTH = Service.__table__.c.name.type.length
+from db.models import Application, GlobalRole, Service, ServiceType
 
 
 class CliError(Exception):
@@ -55,12 +67,40 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="the database").add_subparsers(required=True, metavar="ACTION")
     db.add_parser("upgrade", help="migrate the schema to the newest revision").set_defaults(run=_db_upgrade)
 
+    user = commands.add_parser("user", help="user accounts").add_subparsers(required=True, metavar="ACTION")
+    create_user = user.add_parser("create", help="create a user (password on standard input, or prompted)")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--role", type=str.upper, choices=list(GlobalRole),
+                             help="global role (default: OWNER for the first user, else USER)")
+    create_user.add_argument("--first-name", default="")
+    create_user.add_argument("--last-name", default="")
+    create_user.set_defaults(run=_create_user)
+    reset = user.add_parser("reset-password", help="set a new password and end the user's sessions")
+    reset.add_argument("--email", required=True)
+    reset.set_defaults(run=_reset_password)
+    user.add_parser("list", help="every user with their global role").set_defaults(run=_list_users)
+
+    app = commands.add_parser("app", help="applications").add_subparsers(required=True, metavar="ACTION")
+    create_app = app.add_parser("create", help="create an application")
+    create_app.add_argument("--name", required=True)
+    create_app.set_defaults(run=_create_app)
+    app.add_parser("list", help="every application").set_defaults(run=_list_apps)
+
     service = commands.add_parser("service", help="face services").add_subparsers(required=True, metavar="ACTION")
     create = service.add_parser("create", help="create a service and print its API key")
     create.add_argument("--type", required=True, type=str.lower, choices=[kind.lower() for kind in ServiceType])
     create.add_argument("--name", required=True)
     create.add_argument("--app", default="Default", help="its application, created when missing (default: Default)")
     create.set_defaults(run=_create_service)
+    listing = service.add_parser("list", help="services with their application, type and key")
+    listing.add_argument("--app", help="only this application's")
+    listing.set_defaults(run=_list_services)
+    for action, run, text in (("key", _show_key, "print a service's API key"),
+                              ("regenerate-key", _regenerate_key, "give a service a new API key and print it")):
+        command = service.add_parser(action, help=text)
+        command.add_argument("--name", required=True)
+        command.add_argument("--app", default="Default")
+        command.set_defaults(run=run)
 
     bulk = commands.add_parser("import", help="enrol a folder of <subject>/<image> files (or a zip of one)")
     bulk.add_argument("source", type=Path, help="folder or zip laid out as <subject>/<image>")
@@ -70,6 +110,123 @@ def _parser() -> argparse.ArgumentParser:
     bulk.add_argument("--state", type=Path, help="what was imported (default: SOURCE.likeness-import.json)")
     bulk.set_defaults(run=_import)
     return parser
+
+
+def _db_upgrade(args: argparse.Namespace, url: str) -> int:
+    migrate.upgrade(url)
+    print(f"The database schema is at revision {migrate.current(url)}.")
+    return 0
+
+
+@contextmanager
+def _transaction(url: str) -> Iterator[Session]:
+    """A transaction on an up-to-date schema; the admin domain's refusals become CliErrors."""
+    if (revision := migrate.current(url)) != migrate.head():
+        raise CliError(f"the database schema is at revision {revision}, not {migrate.head()}: "
+                       "run `likeness db upgrade` first")
+    engine = make_engine(url)
+    try:
+        with make_sessions(engine).begin() as session:
+            yield session
+    except ApiError as error:
+        raise CliError(error.message) from None
+    except IntegrityError as error:  # a concurrent change took the name
+        raise CliError(f"could not save the change: {error.orig}") from None
+    finally:
+        engine.dispose()
+
+
+def _password() -> str:
+    """The new password: prompted for on a terminal, else the first line of standard input."""
+    if sys.stdin.isatty():
+        return getpass.getpass("Password: ")
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _create_user(args: argparse.Namespace, url: str) -> int:
+    with _transaction(url) as session:
+        user = accounts.create_user(session, args.email, _password(), args.first_name, args.last_name,
+                                    GlobalRole(args.role) if args.role else None)
+        print(f"Created user {user.email} ({user.global_role}).")
+    return 0
+
+
+def _reset_password(args: argparse.Namespace, url: str) -> int:
+    with _transaction(url) as session:
+        user = accounts.reset_password(session, args.email, _password())
+        print(f"New password set for {user.email}; their sessions were ended.")
+    return 0
+
+
+def _list_users(args: argparse.Namespace, url: str) -> int:
+    with _transaction(url) as session:
+        for user in accounts.list_users(session, CONSOLE):
+            print(f"{user.email}\t{user.global_role}\t{user.first_name} {user.last_name}".rstrip())
+    return 0
+
+
+def _create_app(args: argparse.Namespace, url: str) -> int:
+    with _transaction(url) as session:
+        print(f'Created application "{applications.create_app(session, CONSOLE, args.name).app.name}".')
+    return 0
+
+
+def _list_apps(args: argparse.Namespace, url: str) -> int:
+    with _transaction(url) as session:
+        for access in applications.list_apps(session, CONSOLE):
+            print(access.app.name)
+    return 0
+
+
+def _application(session: Session, name: str, create: bool = False) -> Application:
+    found = session.scalar(select(Application).where(func.lower(Application.name) == name.strip().lower()))
+    if found is None and create:
+        found = applications.create_app(session, CONSOLE, name).app
+        print(f'Created application "{found.name}".')
+    if found is None:
+        raise CliError(f'there is no application "{name}"')
+    return found
+
+
+def _service(session: Session, app_name: str, name: str) -> tuple[Application, Service]:
+    app = _application(session, app_name)
+    found = session.scalar(select(Service).where(Service.app_id == app.id,
+                                                 func.lower(Service.name) == name.strip().lower()))
+    if found is None:
+        raise CliError(f'application "{app.name}" has no service "{name}"')
+    return app, found
+
+
+def _create_service(args: argparse.Namespace, url: str) -> int:
+    with _transaction(url) as session:
+        app = _application(session, args.app, create=True)
+        service = services.create_service(session, CONSOLE, app.guid, args.name, ServiceType[args.type.upper()])
+        print(f'Created {args.type} service "{service.name}" in application "{app.name}"; its API key:')
+        print(service.api_key)
+    return 0
+
+
+def _list_services(args: argparse.Namespace, url: str) -> int:
+    with _transaction(url) as session:
+        apps = ([_application(session, args.app)] if args.app
+                else [access.app for access in applications.list_apps(session, CONSOLE)])
+        for app in apps:
+            for service in services.list_services(session, CONSOLE, app.guid):
+                print(f"{app.name}\t{service.name}\t{service.type.value.lower()}\t{service.api_key}")
+    return 0
+
+
+def _show_key(args: argparse.Namespace, url: str) -> int:
+    with _transaction(url) as session:
+        print(_service(session, args.app, args.name)[1].api_key)
+    return 0
+
+
+def _regenerate_key(args: argparse.Namespace, url: str) -> int:
+    with _transaction(url) as session:
+        app, service = _service(session, args.app, args.name)
+        print(services.regenerate_key(session, CONSOLE, app.guid, service.guid).api_key)
+    return 0
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -85,43 +242,3 @@ def _import(args: argparse.Namespace) -> int:
         print(f"  {name}: {reason}")
     print(report.summary())
     return 0 if not report.failed else 2
-
-
-def _db_upgrade(args: argparse.Namespace, url: str) -> int:
-    migrate.upgrade(url)
-    print(f"The database schema is at revision {migrate.current(url)}.")
-    return 0
-
-
-def _create_service(args: argparse.Namespace, url: str) -> int:
-    name, app_name = args.name.strip(), args.app.strip()
-    if not 0 < len(name) <= NAME_LENGTH or not 0 < len(app_name) <= NAME_LENGTH:
-        raise CliError(f"service and application names take 1 to {NAME_LENGTH} characters")
-    if (revision := migrate.current(url)) != migrate.head():
-        raise CliError(f"the database schema is at revision {revision}, not {migrate.head()}: "
-                       "run `likeness db upgrade` first")
-    engine = make_engine(url)
-    try:
-        with make_sessions(engine).begin() as session:
-            application = session.scalar(select(Application).where(Application.name == app_name))
-            created_application = application is None
-            if created_application:
-                application = Application(name=app_name)
-                session.add(application)
-                session.flush()
-            taken = select(Service.id).where(Service.app_id == application.id, func.lower(Service.name) == name.lower())
-            if session.scalar(taken) is not None:
-                raise CliError(f'application "{app_name}" already has a service named "{name}"')
-            service = Service(app_id=application.id, name=name, type=ServiceType[args.type.upper()])
-            session.add(service)
-            session.flush()
-            api_key = service.api_key
-    except IntegrityError as error:  # a concurrent change took the name
-        raise CliError(f"could not create the service: {error.orig}") from None
-    finally:
-        engine.dispose()
-    if created_application:
-        print(f'Created application "{app_name}".')
-    print(f'Created {args.type} service "{name}" in application "{app_name}"; its API key:')
-    print(api_key)
-    return 0

@@ -13,10 +13,12 @@ delete at all; one mechanism for all three kinds keeps the code small.)
 
 Kinds. Up to ``exact_max_faces`` faces the index is exact (``IndexFlatIP``). Above that it is
 rebuilt as an approximate index: ``IndexIVFFlat`` (nlist ~ 2 sqrt(N), trained on the data, nprobe
-~ 3.5 sqrt(nlist)) or ``IndexHNSWFlat`` (M 32). It goes back to exact when it shrinks below half the
-threshold (hysteresis), and an IVF index is retrained when it has doubled since training.
-An add that will cross a threshold builds the new index with the whole batch, so a bulk load of a
-large collection trains and builds once.
+~ 3 sqrt(nlist)) or ``IndexHNSWFlat`` (M 32, efSearch ~ 2 N / 1000). It goes back to exact when it
+shrinks below half the threshold (hysteresis), and an IVF index is retrained when it has doubled
+since training. An add that will cross a threshold builds the new index with the whole batch, so a
+bulk load of a large collection trains and builds once. IVF is the better default: on 2 cores it
+loads 1M faces in ~20 s where HNSW takes 6-9 minutes, and searches them in ~8 ms against ~24 ms
+for HNSW at the same recall (bench/collections_bench.py).
 
 Threads. Searches take a shared lock, so many run at once (faiss searches release the GIL and
 concurrent searches on an index nobody modifies are safe). Writers are serialised by one mutex
@@ -28,6 +30,7 @@ it in under the exclusive lock; other writers wait for it.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import sys
 import threading
@@ -43,17 +46,22 @@ Match = tuple[str, str, float]
 
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
-HNSW_EF_SEARCH = 128
-# IVF: nlist = 2 sqrt(N) lists, nprobe = 3.5 sqrt(nlist) of them (measured with bench/collections_bench.py: about
-# 8 % of the lists at 1M faces, recall@1 >= 0.99 on its structureless data); k-means on 20 points per list;
+# efSearch grows with the collection: recall@1 0.997 at 100k faces with 128, 0.998 at 1M with 2048 (0.978 with 1024)
+# on bench/collections_bench.py's data.
+HNSW_MIN_EF_SEARCH = 128
+HNSW_EF_SEARCH_PER_MILLION = 2048
+# IVF: nlist = 2 sqrt(N) lists, nprobe = 3 sqrt(nlist) of them (measured with bench/collections_bench.py: 7 % of
+# the lists at 1M faces, recall@1 >= 0.99 on its structureless data); k-means on 20 points per list;
 # retrained when the collection has doubled since training.
 IVF_LISTS_PER_SQRT_FACES = 2
-IVF_PROBES_PER_SQRT_LISTS = 3.5
+IVF_PROBES_PER_SQRT_LISTS = 3
 IVF_TRAINING_POINTS_PER_LIST = 20
 IVF_RETRAIN_GROWTH = 2
 MAX_DEAD_FRACTION = 0.2
+# glibc keeps the memory faiss frees while lists grow (~500 bytes a face after a 1M IVF build); this hands it back.
+MALLOC_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None) if sys.platform == "linux" else None
 # Rows added per exclusive-lock hold: searches never wait longer than one such chunk.
-ADD_CHUNK_ROWS: dict[str, int] = {"exact": 65_536, "ivf": 8_192, "hnsw": 1_024}
+ADD_CHUNK_ROWS: dict[str, int] = {"exact": 65_536, "ivf": 8_192, "hnsw": 256}
 
 
 class ReadWriteLock:
@@ -103,6 +111,11 @@ def ivf_probes(lists: int) -> int:
     return min(lists, math.ceil(IVF_PROBES_PER_SQRT_LISTS * math.sqrt(lists)))
 
 
+def hnsw_ef_search(faces: int) -> int:
+    """efSearch for an HNSW index of this many faces."""
+    return max(HNSW_MIN_EF_SEARCH, math.ceil(HNSW_EF_SEARCH_PER_MILLION * faces / 1_000_000))
+
+
 def build_index(kind: Kind, vectors: np.ndarray) -> faiss.Index:
     """A faiss index of this kind holding ``vectors`` at positions 0..n-1."""
     dimension = vectors.shape[1]
@@ -138,6 +151,13 @@ def stored_vectors(index: faiss.Index) -> np.ndarray:
         return vectors
     flat = faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSWFlat) else index
     return faiss.rev_swig_ptr(flat.get_xb(), count * dimension).reshape(count, dimension)
+
+
+def stacked(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The rows of both arrays, copied only when both have some."""
+    if len(first) and len(second):
+        return np.concatenate([first, second])
+    return first if len(first) else second
 
 
 def index_bytes(index: faiss.Index) -> int:
@@ -202,7 +222,7 @@ class Generation:
         if k >= self.live:
             return self._search_all(queries, k)
         if self.kind == "hnsw":
-            params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, k), sel=self.selector)
+            params = faiss.SearchParametersHNSW(efSearch=max(hnsw_ef_search(self.index.ntotal), k), sel=self.selector)
         elif self.kind == "ivf":
             params = faiss.SearchParametersIVF(nprobe=self.index.nprobe, sel=self.selector)
         else:
@@ -218,9 +238,10 @@ class Generation:
         return flat.search(queries, k, params=faiss.SearchParameters(sel=self.selector))
 
     def memory_bytes(self) -> int:
-        """Bytes of the faiss index and of the per-position bookkeeping (dict, list, ids, codes)."""
+        """Bytes of the faiss index and of the per-position bookkeeping (dict, list, ids, positions, codes)."""
         return (index_bytes(self.index) + self.subject_at.nbytes + sys.getsizeof(self.face_at)
-                + sys.getsizeof(self.position_of) + sum(map(sys.getsizeof, self.position_of)))
+                + sys.getsizeof(self.position_of) + sum(map(sys.getsizeof, self.position_of))
+                + sum(map(sys.getsizeof, self.position_of.values())))
 
 
 def empty_generation(dimension: int) -> Generation:
@@ -239,6 +260,7 @@ class FaceIndex:
         self._generation = empty_generation(dimension)
         self._subject_names: list[str] = []
         self._subject_codes: dict[str, int] = {}
+        self._free_codes: list[int] = []  # of removed or merged subjects: no face carries them
 
     def __len__(self) -> int:
         return self._generation.live
@@ -254,7 +276,7 @@ class FaceIndex:
         if isinstance(index, faiss.IndexIVFFlat):
             return {"nlist": index.nlist, "nprobe": index.nprobe}
         if isinstance(index, faiss.IndexHNSWFlat):
-            return {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
+            return {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": hnsw_ef_search(index.ntotal)}
         return {}
 
     @property
@@ -311,6 +333,7 @@ class FaceIndex:
             removed = self._remove_positions(lambda generation: np.flatnonzero(generation.subject_at == code))
             with self._lock.write():
                 del self._subject_codes[name.casefold()]
+                self._free_code(code)
             return removed
 
     def rename_subject(self, old: str, new: str) -> None:
@@ -326,12 +349,13 @@ class FaceIndex:
             else:
                 subject_at = self._generation.subject_at
                 subject_at[subject_at == code] = target
+                self._free_code(code)
 
     def clear(self) -> None:
         """Removes every face and subject."""
         with self._writer, self._lock.write():
             self._generation = empty_generation(self.dimension)
-            self._subject_names, self._subject_codes = [], {}
+            self._subject_names, self._subject_codes, self._free_codes = [], {}, []
 
     def search(self, queries: np.ndarray, k: int) -> list[list[Match]]:
         """Per query, up to k (face id, subject, cosine) best first; k = -1 or beyond the size: all faces."""
@@ -347,11 +371,21 @@ class FaceIndex:
                     for row_s, row_p in zip(similarities, positions)]
 
     def _subject_code(self, name: str) -> int:
+        """The code of a subject, matched case-insensitively; a new subject gets a free code."""
         code = self._subject_codes.get(name.casefold())
         if code is None:
-            code = self._subject_codes[name.casefold()] = len(self._subject_names)
-            self._subject_names.append(name)
+            if self._free_codes:
+                code = self._free_codes.pop()
+                self._subject_names[code] = name
+            else:
+                code = len(self._subject_names)
+                self._subject_names.append(name)
+            self._subject_codes[name.casefold()] = code
         return code
+
+    def _free_code(self, code: int) -> None:
+        self._subject_names[code] = ""
+        self._free_codes.append(code)
 
     def _target_kind(self, live: int) -> Kind:
         """Exact up to the threshold; approximate above it, until it falls below half the threshold."""
@@ -389,10 +423,13 @@ class FaceIndex:
         adding = set(face_ids)
         keep = [position for face_id, position in old.position_of.items() if face_id not in adding]
         keep.sort()
-        all_vectors = np.concatenate([stored_vectors(old.index)[keep], vectors])
+        all_vectors = stacked(stored_vectors(old.index)[keep], vectors)
         kind = self._target_kind(len(all_vectors))
         generation = Generation(kind, build_index(kind, all_vectors), [old.face_at[p] for p in keep] + face_ids,
                                 np.concatenate([old.subject_at[keep], codes]))
         del all_vectors
         with self._lock.write():
             self._generation = generation
+        del old
+        if MALLOC_TRIM is not None:
+            MALLOC_TRIM(0)

@@ -33,7 +33,7 @@ class ApiSettings(ServiceSettings):
     index_exact_max_faces: int = Field(
         default=50_000, ge=0, description="Collections up to this size are searched exactly; larger ones approximately"
     )
-    index_type: Literal["hnsw", "ivf"] = Field(default="hnsw", description="Approximate index for large collections")
+    index_type: Literal["hnsw", "ivf"] = Field(default="ivf", description="Approximate index for large collections")
     allow_private_image_urls: bool = Field(
         default=False, description="Allow image URLs that point at private, loopback or link-local addresses"
     )

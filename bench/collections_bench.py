@@ -8,12 +8,14 @@ with 3 to 5 noisy examples (cosine ~0.86 to the centre). The collection is loade
 server loads it (api/indexes.py): one ``FaceIndex.add`` call with the whole collection, with the
 api's default threshold of 50,000 faces for exact search. Queries are noisy copies of random stored
 faces (cosine ~0.86 to the original); each is searched alone (k=1) and timed; recall@1 compares
-its best face with the exact best one (``subject_recall_at_1``: their subjects). ``bytes_per_face`` is the index's own account; ``rss_bytes_per_face`` the growth
-of the process's resident memory during the load, as a cross-check.
+its best face with the exact best one (``subject_recall_at_1``: their subjects). ``bytes_per_face``
+is the index's own account; ``rss_bytes_per_face`` the growth of the process's resident memory
+during the load, as a cross-check.
 
 Writes bench/results/collections.json (collections.quick.json with --quick: 10k and 100k faces,
-200 queries; collections.hnsw*.json with --kind hnsw). The cross-server sync latency needs two api servers and a database; the lead fills
-``sync_p99_ms`` from that measurement.
+200 queries; collections.hnsw*.json with --kind hnsw). ``sync_p99_ms`` comes from
+bench.sync_bench: two api servers on one database, from a face's 201 on one to being searchable
+on the other (fewer faces with --quick).
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ import faiss
 import numpy as np
 
 from api.face_index import FaceIndex
+from bench.sync_bench import measure_sync_latency
 
+SYNC_FACES = 100
+QUICK_SYNC_FACES = 10
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DIMENSION = 512
 EXACT_MAX_FACES = 50_000
@@ -43,8 +48,9 @@ SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (10_000, 100_000)
 QUERIES, QUICK_QUERIES = 1000, 200
 METHOD = (f"synthetic {DIMENSION}-d embeddings: identities uniform on the sphere with 3-5 examples each (cosine "
-          f"~0.86 to the centre); loaded by one FaceIndex.add call, as api/indexes.py does; one query at a time (k=1), "
-          "a noisy copy (cosine ~0.86) of a random stored face; recall@1 against exact search; after 20 warm-up queries")
+          "~0.86 to the centre); loaded by one FaceIndex.add call, as api/indexes.py does; one query at a time "
+          "(k=1), a noisy copy (cosine ~0.86) of a random stored face; recall@1 against exact search; after 20 "
+          "warm-up queries")
 TARGETS_AT_1M = {"search_p50_ms": 10, "recall_at_1": 0.99, "load_seconds": 30}
 
 
@@ -111,7 +117,7 @@ def measure(size: int, queries: int, kind: str, rng: np.random.Generator) -> dic
         "search_p50_ms": round(float(np.percentile(latencies, 50)) * 1000, 3),
         "search_p99_ms": round(float(np.percentile(latencies, 99)) * 1000, 3),
         "recall_at_1": float(np.mean([face == face_ids[best] for (face, _), best in zip(found, expected)])),
-        "subject_recall_at_1": float(np.mean([subject == subjects[best] for (_, subject), best in zip(found, expected)])),
+        "subject_recall_at_1": float(np.mean([name == subjects[best] for (_, name), best in zip(found, expected)])),
         "bytes_per_face": round(index.bytes_per_face, 1),
         "rss_bytes_per_face": round(rss_growth / size, 1),
         "queries": queries,
@@ -137,15 +143,13 @@ def run(sizes: list[int], quick: bool, kind: str) -> dict[str, object]:
         "exact_max_faces": EXACT_MAX_FACES,
         "method": METHOD,
         "targets_at_1m": TARGETS_AT_1M,
-        "sync_p99_ms": None,
-        "sync_note": "cross-server sync latency (write on one api server until searchable on another); needs two "
-                     "api servers and PostgreSQL, filled in by the lead from that measurement",
     }
     for size in sizes:
         result = measure(size, QUICK_QUERIES if quick else QUERIES, kind, rng)
         report[str(size)] = result
         print(json.dumps(result), flush=True)
         gc.collect()
+    report.update(measure_sync_latency(QUICK_SYNC_FACES if quick else SYNC_FACES))
     report["machine"] = {**machine, "load_average_at_end": os.getloadavg()[0]}
     return report
 
