@@ -30,18 +30,22 @@ sdk-venv: $(SDK_VENV)/bin/activate
 system-deps:
 	@true
 
-# The platform as local processes (until the deployment issue adds admin, nginx and supervision):
-# the database (embedded PostgreSQL under var/ unless DATABASE_URL is set), its migrations, one core
-# server on 50051 and one api server on API_PORT. Ctrl-C stops both.
+# The platform as local processes (until the deployment issue adds nginx and supervision): the
+# database (embedded PostgreSQL under var/ unless DATABASE_URL is set), its migrations, one core
+# server on 50051, one api server on API_PORT and the admin service on ADMIN_PORT. Ctrl-C stops them.
 API_PORT ?= 8000
+ADMIN_PORT ?= 8081
 run: venv
 	$(BIN)/likeness db upgrade
-	@echo "Starting core (gRPC :50051) and api (http://localhost:$(API_PORT)/api/v1/, Swagger UI at /swagger/)."
+	@echo "Starting core (gRPC :50051), api (http://localhost:$(API_PORT)/api/v1/, Swagger UI at /swagger/)"
+	@echo "and admin (http://localhost:$(ADMIN_PORT)/admin/, Swagger UI at /admin/swagger/)."
 	@echo "Get an API key with: .venv/bin/likeness service create --type recognition --name demo"
 	trap 'kill 0' INT TERM EXIT; \
 	PORT=50051 $(BIN)/python -m core & \
 	PORT=$(API_PORT) PYTHON_URL=127.0.0.1:50051 $(BIN)/gunicorn --worker-class gthread --workers 1 \
 		--threads 16 --bind 0.0.0.0:$(API_PORT) 'api.app:create_app()' & \
+	PORT=$(ADMIN_PORT) API_URLS=http://127.0.0.1:$(API_PORT) PYTHON_URL=127.0.0.1:50051 $(BIN)/gunicorn \
+		--worker-class gthread --workers 2 --threads 4 --bind 0.0.0.0:$(ADMIN_PORT) 'admin.app:create_app()' & \
 	wait
 
 test: venv sdk-venv system-deps
