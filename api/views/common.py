@@ -55,3 +55,12 @@ class Stopwatch:
             report["core"] = {step: round(ms, 2) for step, ms in core.timings_ms.items()}
         report["total"] = round((time.perf_counter() - self.started) * 1000, 2)
         return report
+
+
+def with_status(body: dict[str, object], show: bool, response: pb.ProcessImageResponse,
+                watch: Stopwatch) -> dict[str, object]:
+    """``body`` with ``plugins_versions`` and the ``timings`` breakdown when ``status=true``."""
+    if show:
+        body["plugins_versions"] = dict(response.plugins_versions)
+        body["timings"] = watch.report(response)
+    return body

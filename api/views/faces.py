@@ -13,7 +13,8 @@ from api.app import json_response, platform
 from api.collection_store import Collection
 from api.face_json import core_plugins, face_object
 from api.similarity import normalised, similarity_from_cosine
-from api.views.common import Stopwatch, calculator_version, find_faces, image, similarity_coefficients
+from api.views.common import (Stopwatch, calculator_version, find_faces, image, similarity_coefficients,
+                              with_status)
 from db.models import ServiceType
 
 blueprint = Blueprint("faces", __name__)
@@ -128,8 +129,4 @@ def verify_against_face(image_id: str):
         item.update({"subject": face.subject, "similarity": similarity_from_cosine(cosine, c0, c1)})
         result.append(item)
     watch.lap("compare", started)
-    body: dict[str, object] = {"result": result}
-    if image_params.status:
-        body["plugins_versions"] = dict(response.plugins_versions)
-        body["timings"] = watch.report(response)
-    return json_response(body)
+    return json_response(with_status({"result": result}, image_params.status, response, watch))

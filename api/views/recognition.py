@@ -11,7 +11,7 @@ from api import params
 from api.app import json_response, platform
 from api.face_json import core_plugins, face_object
 from api.similarity import normalised, similarity_from_cosine
-from api.views.common import Stopwatch, find_faces, image, similarity_coefficients
+from api.views.common import Stopwatch, find_faces, image, similarity_coefficients, with_status
 from db.models import ServiceType
 
 blueprint = Blueprint("recognition", __name__)
@@ -41,11 +41,7 @@ def recognize():
         item["subjects"] = [entry for entry in subjects if entry["similarity"] >= threshold]
         result.append(item)
     watch.lap("search", started)
-    body: dict[str, object] = {"result": result}
-    if image_params.status:
-        body["plugins_versions"] = dict(response.plugins_versions)
-        body["timings"] = watch.report(response)
-    return json_response(body)
+    return json_response(with_status({"result": result}, image_params.status, response, watch))
 
 
 @blueprint.post("/api/v1/detection/detect")
@@ -56,10 +52,6 @@ def detect():
     platform().counter.count(service.id)
     watch = Stopwatch()
     response = find_faces(image_bytes, image_params, image_params.face_plugins)
-    body: dict[str, object] = {
-        "result": [face_object(face, image_params.face_plugins, image_params.status, round_probability=False)
-                   for face in response.faces]}
-    if image_params.status:
-        body["plugins_versions"] = dict(response.plugins_versions)
-        body["timings"] = watch.report(response)
-    return json_response(body)
+    result = [face_object(face, image_params.face_plugins, image_params.status, round_probability=False)
+              for face in response.faces]
+    return json_response(with_status({"result": result}, image_params.status, response, watch))

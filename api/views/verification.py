@@ -9,7 +9,7 @@ from api import errors, params
 from api.app import json_response, platform
 from api.face_json import core_plugins, face_object
 from api.similarity import normalised, similarity_from_cosine
-from api.views.common import Stopwatch, find_faces, image, similarity_coefficients
+from api.views.common import Stopwatch, find_faces, image, similarity_coefficients, with_status
 from db.models import ServiceType
 
 blueprint = Blueprint("verification", __name__)
@@ -35,12 +35,8 @@ def verify():
         cosine = float(normalised(np.array(face.embedding)) @ reference)
         item["similarity"] = similarity_from_cosine(cosine, c0, c1)
         matches.append(item)
-    result: dict[str, object] = {
-        "source_image_face": face_object(source.faces[0], image_params.face_plugins, image_params.status,
-                                         round_probability=True),
-        "face_matches": matches,
-    }
-    if image_params.status:
-        result["plugins_versions"] = dict(source.plugins_versions)
-        result["timings"] = watch.report(target)
-    return json_response({"result": [result]})
+    result = {"source_image_face": face_object(source.faces[0], image_params.face_plugins, image_params.status,
+                                               round_probability=True),
+              "face_matches": matches}
+    # CompreFace puts plugins_versions inside the result element here.
+    return json_response({"result": [with_status(result, image_params.status, target, watch)]})

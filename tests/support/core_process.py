@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,10 +13,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from proto import core_pb2, core_pb2_grpc
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SHARED = PROJECT_ROOT.parent / "shared"
-MODELS_DIR = SHARED / "models"
-DATA_DIR = SHARED / "data"
+from tests.support.paths import DATA_DIR, MODELS_DIR, PROJECT_ROOT, SHARED  # noqa: F401  (re-exported)
+from tests.support.processes import LoggedProcess
 
 
 def free_port() -> int:
@@ -26,7 +23,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class CoreProcess:
+class CoreProcess(LoggedProcess):
     """One `python -m core` process; ``stub`` calls it over a real gRPC socket."""
 
     def __init__(self, log_path: Path, **settings: object) -> None:
@@ -36,10 +33,7 @@ class CoreProcess:
         self.address = f"127.0.0.1:{self.port}"
         env = {**os.environ, "PORT": str(self.port), "MODELS_DIR": str(MODELS_DIR), "FETCH_MISSING_MODELS": "false"}
         env.update({name.upper(): str(value) for name, value in settings.items()})
-        self.log_path = log_path
-        self._log = log_path.open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "core"], cwd=PROJECT_ROOT, env=env,
-                                        stdout=self._log, stderr=subprocess.STDOUT)
+        super().__init__([sys.executable, "-m", "core"], env, log_path)
         self.channel = grpc.insecure_channel(self.address, options=[("grpc.max_receive_message_length", 64 << 20),
                                                                     ("grpc.max_send_message_length", 64 << 20)])
         self.stub = core_pb2_grpc.FaceServiceStub(self.channel)
@@ -65,17 +59,6 @@ class CoreProcess:
     def process_image(self, image: bytes, **options: object) -> core_pb2.ProcessImageResponse:
         return self.stub.ProcessImage(core_pb2.ProcessImageRequest(image=image, **options), timeout=120)
 
-    def log_tail(self, lines: int = 30) -> str:
-        self._log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
     def stop(self) -> None:
         self.channel.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
+        super().stop()
