@@ -27,7 +27,7 @@ from core.pipeline import FacePipeline
 from core.runtime import RuntimeOptions, SessionFactory
 from core.settings import CoreSettings
 from proto import core_pb2 as pb
-from tests.support.core_process import DATA_DIR, MODELS_DIR
+from tests.support.paths import DATA_DIR, MODELS_DIR
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MEDIAN_GENUINE_SIMILARITY = 0.95

@@ -40,7 +40,8 @@ from insightface.model_zoo.scrfd import SCRFD
 from insightface.utils import face_align
 
 from core.settings import CoreSettings
-from tests.support.core_process import DATA_DIR, MODELS_DIR, CoreProcess
+from tests.support.core_process import CoreProcess
+from tests.support.paths import DATA_DIR, MODELS_DIR
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 CONCURRENCY = (1, 2, 4, 8)

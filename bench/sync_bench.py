@@ -21,7 +21,8 @@ import numpy as np
 import requests
 
 from tests.support.api_process import ApiProcess
-from tests.support.core_process import DATA_DIR, CoreProcess
+from tests.support.core_process import CoreProcess
+from tests.support.paths import DATA_DIR
 from tests.support.database import RestartableServer, create_services
 
 TIMEOUT_S = 10.0

@@ -9,6 +9,7 @@ from pydantic import SecretStr
 from admin.app import create_app
 from admin.settings import AdminSettings
 from db.engine import make_engine, make_sessions
+from tests.admin.client import FlaskClient
 from tests.support.database import fresh_database
 
 
@@ -34,3 +35,12 @@ def sessions(database_url: str):
     engine = make_engine(database_url)
     yield make_sessions(engine)
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def owner(app: Flask) -> FlaskClient:
+    """The installation's owner (the first user), signed in."""
+    browser = FlaskClient(app)
+    browser.sign_up("owner@example.org")
+    browser.sign_in("owner@example.org")
+    return browser

@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 import uuid
 
-import pytest
-from flask import Flask
 from sqlalchemy import select, text
 
 from db.models import Face, Service, StoredImage, Subject
@@ -16,12 +14,6 @@ from tests.admin.client import FlaskClient
 SUBJECTS, FACES, IMAGES = 2_000, 100_000, 1_000
 
 
-@pytest.fixture(scope="module")
-def owner(app: Flask) -> FlaskClient:
-    browser = FlaskClient(app)
-    browser.sign_up("owner@example.org")
-    browser.sign_in("owner@example.org")
-    return browser
 
 
 def _fill(sessions, service_id: int) -> None:

@@ -4,28 +4,19 @@ statistics, users and global roles, and what the api servers are told."""
 from __future__ import annotations
 
 import json
-import select
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
-import psycopg2
 import pytest
 from flask import Flask
 from sqlalchemy import select as sql_select
 
-from db.engine import libpq_dsn
 from db.models import RequestCount, Service
-from db.notify import COLLECTION_CHANNEL
 from tests.admin.client import FlaskClient
+from tests.support.notifications import NotificationListener
 
 
-@pytest.fixture(scope="module")
-def owner(app: Flask) -> FlaskClient:
-    browser = FlaskClient(app)
-    browser.sign_up("owner@example.org")
-    browser.sign_in("owner@example.org")
-    return browser
 
 
 @pytest.fixture(scope="module")
@@ -50,29 +41,11 @@ def _new_service(owner: FlaskClient, app_id: str, name: str = "faces", kind: str
     return owner.post(f"/apps/{app_id}/services", {"name": name, "type": kind}).ok(201)
 
 
-class Announcements:
-    """Listens on the api servers' channel, as they do."""
-
-    def __init__(self, database_url: str) -> None:
-        self.connection = psycopg2.connect(libpq_dsn(database_url))
-        self.connection.autocommit = True
-        self.connection.cursor().execute(f"LISTEN {COLLECTION_CHANNEL}")
-
-    def received(self) -> list[dict]:
-        """The changes announced so far, oldest first."""
-        changes = []
-        while select.select([self.connection], [], [], 0.5) != ([], [], []):
-            self.connection.poll()
-            changes += [json.loads(note.payload) for note in self.connection.notifies]
-            self.connection.notifies.clear()
-        return changes
-
-
 @pytest.fixture
-def announcements(database_url: str) -> Iterator[Announcements]:
-    listener = Announcements(database_url)
+def announcements(database_url: str) -> Iterator[NotificationListener]:
+    listener = NotificationListener(database_url)
     yield listener
-    listener.connection.close()
+    listener.close()
 
 
 # Applications
@@ -186,7 +159,7 @@ def test_statistics_sum_hours_by_day(owner: FlaskClient, sessions) -> None:
 
 
 def test_api_servers_are_told_about_deletions_clones_and_new_keys(owner: FlaskClient, sessions,
-                                                                 announcements: Announcements) -> None:
+                                                                 announcements: NotificationListener) -> None:
     app_id = _new_app(owner)
     first, second = _new_service(owner, app_id, "first"), _new_service(owner, app_id, "second")
     with sessions() as db:
@@ -199,7 +172,7 @@ def test_api_servers_are_told_about_deletions_clones_and_new_keys(owner: FlaskCl
     owner.delete(f"/apps/{app_id}")
     with sessions() as db:
         assert db.scalar(sql_select(Service).where(Service.guid == uuid.UUID(clone["id"]))) is None
-    changes = [(change["kind"], change["service_id"], change["version"]) for change in announcements.received()]
+    changes = [(change["kind"], change["service_id"], change["version"]) for change in map(json.loads, announcements.drain())]
     clone_id = next(service_id for kind, service_id, _ in changes if kind == "reload")
     assert changes == [("key_regenerated", first_id, 1), ("reload", clone_id, 1),
                        ("service_deleted", second_id, 0), ("service_deleted", first_id, 1),

@@ -16,7 +16,8 @@ from tests.admin.client import FlaskClient, HttpClient
 from tests.admin.conftest import admin_settings
 from tests.support.admin_process import AdminProcess
 from tests.support.api_process import ApiProcess
-from tests.support.core_process import DATA_DIR, CoreProcess
+from tests.support.core_process import CoreProcess
+from tests.support.paths import DATA_DIR
 
 LFW = DATA_DIR / "lfw-dev" / "images"
 # The api server writes its request counts every minute, and (with this gunicorn hook) when it stops.

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.support.api_process import ApiProcess
-from tests.support.core_process import DATA_DIR, PROJECT_ROOT
+from tests.support.paths import DATA_DIR, PROJECT_ROOT
 
 SDK_PYTHON = PROJECT_ROOT / ".venv-sdk" / "bin" / "python"
 LFW = DATA_DIR / "lfw-dev" / "images"

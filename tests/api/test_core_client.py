@@ -12,7 +12,8 @@ import pytest
 from api.core_client import CoreClient, grpc_target
 from api.errors import ApiError
 from proto import core_pb2
-from tests.support.core_process import DATA_DIR, CoreProcess, free_port
+from tests.support.core_process import CoreProcess, free_port
+from tests.support.paths import DATA_DIR
 
 SAMPLES = DATA_DIR / "compreface-samples"
 GROUP_PHOTO = DATA_DIR / "group-photos" / "insightface_t1.jpg"  # 6 faces

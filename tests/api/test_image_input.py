@@ -20,7 +20,7 @@ import pytest
 
 from api.errors import ApiError
 from api.image_input import URL_CACHE_SECONDS, UrlFetcher, is_public_address, request_image
-from tests.support.core_process import DATA_DIR
+from tests.support.paths import DATA_DIR
 
 IMAGE = (DATA_DIR / "compreface-samples" / "017_0.jpg").read_bytes()
 OTHER_IMAGE = (DATA_DIR / "compreface-samples" / "009_C.jpg").read_bytes()

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tests.support.api_process import ApiProcess
-from tests.support.core_process import DATA_DIR
+from tests.support.paths import DATA_DIR
 
 LFW = DATA_DIR / "lfw-dev" / "images"
 GROUP = DATA_DIR / "group-photos" / "insightface_t1.jpg"

@@ -9,7 +9,8 @@ import time
 import requests
 
 from tests.support.api_process import ApiProcess
-from tests.support.core_process import DATA_DIR, PROJECT_ROOT, CoreProcess, free_port
+from tests.support.core_process import CoreProcess, free_port
+from tests.support.paths import DATA_DIR, PROJECT_ROOT
 
 FACE = (DATA_DIR / "lfw-dev" / "images" / "Jacques_Chirac" / "Jacques_Chirac_0001.jpg").read_bytes()
 

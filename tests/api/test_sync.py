@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from tests.support.api_process import ApiProcess
-from tests.support.core_process import DATA_DIR, CoreProcess
+from tests.support.core_process import CoreProcess
+from tests.support.paths import DATA_DIR
 from tests.support.database import RestartableServer, create_services
 
 LFW = DATA_DIR / "lfw-dev" / "images"

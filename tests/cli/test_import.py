@@ -12,7 +12,7 @@ from pathlib import Path
 import requests
 
 from tests.support.api_process import ApiProcess
-from tests.support.core_process import DATA_DIR
+from tests.support.paths import DATA_DIR
 
 LIKENESS = Path(sys.executable).with_name("likeness")
 IMPORTED = 300

@@ -8,7 +8,8 @@ import grpc
 import pytest
 from PIL import Image
 
-from tests.support.core_process import DATA_DIR, CoreProcess
+from tests.support.core_process import CoreProcess
+from tests.support.paths import DATA_DIR
 
 FACE = (DATA_DIR / "group-photos" / "insightface_t1.jpg").read_bytes()
 

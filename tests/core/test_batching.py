@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from tests.support.core_process import DATA_DIR, CoreProcess
+from tests.support.core_process import CoreProcess
+from tests.support.paths import DATA_DIR
 
 IMAGES = [path.read_bytes() for path in sorted((DATA_DIR / "lfw-dev" / "images").glob("A*/*_0001.jpg"))[:16]]
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.support.core_process import DATA_DIR, CoreProcess
+from tests.support.core_process import CoreProcess
+from tests.support.paths import DATA_DIR
 
 SAMPLES = DATA_DIR / "compreface-samples"
 ANNOTATIONS = json.loads((SAMPLES / "annotations.json").read_text())["images"]

@@ -10,7 +10,8 @@ import pytest
 from grpc_health.v1 import health_pb2
 
 from proto import core_pb2
-from tests.support.core_process import PROJECT_ROOT, CoreProcess
+from tests.support.core_process import CoreProcess
+from tests.support.paths import PROJECT_ROOT
 
 
 def test_not_serving_until_models_are_warm(tmp_path) -> None:

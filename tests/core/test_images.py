@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from core.images import ImageError, decode_image
-from tests.support.core_process import DATA_DIR
+from tests.support.paths import DATA_DIR
 
 DATA = DATA_DIR
 FACE_JPG = DATA / "lfw-dev/images/AJ_Cook/AJ_Cook_0001.jpg"

@@ -9,7 +9,8 @@ import numpy as np
 
 from core.model_pack import PACKS_DIR
 from proto import core_pb2
-from tests.support.core_process import DATA_DIR, MODELS_DIR, PROJECT_ROOT, CoreProcess, free_port
+from tests.support.core_process import CoreProcess, free_port
+from tests.support.paths import DATA_DIR, MODELS_DIR, PROJECT_ROOT
 
 
 def test_open_pack_runs_permissive_models(tmp_path) -> None:

@@ -25,7 +25,7 @@ from core.plugins.mask import MaskPlugin, decode, iou, ssd_anchors
 from core.plugins.pose import MEAN_FACE_MM, head_pose
 from core.runtime import RuntimeOptions, SessionFactory
 from proto import core_pb2
-from tests.support.core_process import DATA_DIR, MODELS_DIR
+from tests.support.paths import DATA_DIR, MODELS_DIR
 
 SAMPLES = DATA_DIR / "compreface-samples"
 LFW = DATA_DIR / "lfw-dev" / "images"

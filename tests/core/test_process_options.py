@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.support.core_process import DATA_DIR, CoreProcess
+from tests.support.core_process import CoreProcess
+from tests.support.paths import DATA_DIR
 
 GROUP = DATA_DIR / "group-photos" / "insightface_t1.jpg"
 PORTRAIT = DATA_DIR / "compreface-samples" / "007_B.jpg"

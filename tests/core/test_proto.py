@@ -6,7 +6,7 @@ import shutil
 
 from grpc_tools import protoc
 
-from tests.support.core_process import PROJECT_ROOT
+from tests.support.paths import PROJECT_ROOT
 
 
 def test_generated_stubs_are_current(tmp_path) -> None:

@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from tests.support.core_process import DATA_DIR, CoreProcess
+from tests.support.core_process import CoreProcess
+from tests.support.paths import DATA_DIR
 
 LFW = DATA_DIR / "lfw-dev"
 

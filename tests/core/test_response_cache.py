@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.core_process import DATA_DIR, CoreProcess
+from tests.support.core_process import CoreProcess
+from tests.support.paths import DATA_DIR
 
 LFW_IMAGES = sorted((DATA_DIR / "lfw-dev" / "images").glob("B*/*_0001.jpg"))
 

@@ -12,7 +12,7 @@ from core.batching import EmbeddingBatcher, Overloaded
 from core.model_pack import load_pack
 from core.recognizer import Recognizer
 from core.runtime import RuntimeOptions, SessionFactory, with_dynamic_batch
-from tests.support.core_process import MODELS_DIR
+from tests.support.paths import MODELS_DIR
 
 SESSIONS = SessionFactory(RuntimeOptions(threads=2, use_gpu=False))
 

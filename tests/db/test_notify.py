@@ -3,43 +3,23 @@
 from __future__ import annotations
 
 import json
-import select as selectors
 import uuid
 from collections.abc import Iterator
 
-import psycopg2
-import psycopg2.extensions
 import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.engine import libpq_dsn
 from db.models import Application, Service, ServiceType
-from db.notify import COLLECTION_CHANNEL, MAX_PAYLOAD_BYTES, PROCESS_ID, CollectionChange, notify
-
-
-class Listener:
-    """A second connection that LISTENs on the collection channel, as an api server does."""
-
-    def __init__(self, url: str) -> None:
-        self.connection = psycopg2.connect(libpq_dsn(url))
-        self.connection.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
-        self.connection.cursor().execute(f"LISTEN {COLLECTION_CHANNEL}")
-
-    def received(self, wait: float) -> list[str]:
-        """The payloads that arrived within ``wait`` seconds (returns early once one arrived)."""
-        selectors.select([self.connection], [], [], wait)
-        self.connection.poll()
-        payloads = [message.payload for message in self.connection.notifies]
-        self.connection.notifies.clear()
-        return payloads
+from db.notify import MAX_PAYLOAD_BYTES, PROCESS_ID, CollectionChange, notify
+from tests.support.notifications import NotificationListener
 
 
 @pytest.fixture
-def listener(db_url: str) -> Iterator[Listener]:
-    listener = Listener(db_url)
+def listener(db_url: str) -> Iterator[NotificationListener]:
+    listener = NotificationListener(db_url)
     yield listener
-    listener.connection.close()
+    listener.close()
 
 
 @pytest.fixture
@@ -58,7 +38,7 @@ def _write(session: Session, service_id: int, kind: str, **fields: object) -> Co
     return notify(session, CollectionChange(service_id, version, kind, **fields))
 
 
-def test_delivered_on_commit_only(sessions: sessionmaker[Session], listener: Listener, service_id: int) -> None:
+def test_delivered_on_commit_only(sessions: sessionmaker[Session], listener: NotificationListener, service_id: int) -> None:
     face_ids = (str(uuid.uuid4()), str(uuid.uuid4()))
     with sessions() as session:
         sent = _write(session, service_id, "faces_added", face_ids=face_ids)
@@ -72,7 +52,7 @@ def test_delivered_on_commit_only(sessions: sessionmaker[Session], listener: Lis
                                                 sender=PROCESS_ID)
 
 
-def test_nothing_after_rollback(sessions: sessionmaker[Session], listener: Listener, service_id: int) -> None:
+def test_nothing_after_rollback(sessions: sessionmaker[Session], listener: NotificationListener, service_id: int) -> None:
     with sessions() as session:
         _write(session, service_id, "collection_cleared")
         session.rollback()
@@ -84,7 +64,7 @@ def test_nothing_after_rollback(sessions: sessionmaker[Session], listener: Liste
                                                                       old_name="Alice", new_name="Alicia")
 
 
-def test_oversized_face_lists_become_a_reload(sessions: sessionmaker[Session], listener: Listener,
+def test_oversized_face_lists_become_a_reload(sessions: sessionmaker[Session], listener: NotificationListener,
                                               service_id: int) -> None:
     face_ids = tuple(str(uuid.uuid4()) for _ in range(1000))
     with sessions.begin() as session:

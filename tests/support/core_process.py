@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from proto import core_pb2, core_pb2_grpc
 
-from tests.support.paths import DATA_DIR, MODELS_DIR, PROJECT_ROOT, SHARED  # noqa: F401  (re-exported)
+from tests.support.paths import MODELS_DIR
 from tests.support.processes import LoggedProcess
 
 
