@@ -3,11 +3,10 @@ that they are delivered exactly when its changes commit."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from db.models import Service
-from db.notify import ChangeKind, CollectionChange, notify
+from db.notify import ChangeKind, CollectionChange, next_version, notify
 
 
 def service_deleted(db: Session, service: Service) -> None:
@@ -15,11 +14,9 @@ def service_deleted(db: Session, service: Service) -> None:
     notify(db, CollectionChange(service.id, service.collection_version, "service_deleted"))
 
 
-def next_version(db: Session, service_id: int, kind: ChangeKind) -> int:
+def change(db: Session, service_id: int, kind: ChangeKind) -> int:
     """Bump the service's ``collection_version`` and announce ``kind`` with it (the sequence of
     versions stays unbroken, so that receivers see no gap); the new version."""
-    version = db.scalar(update(Service).where(Service.id == service_id)
-                        .values(collection_version=Service.collection_version + 1)
-                        .returning(Service.collection_version))
+    version = next_version(db, service_id)
     notify(db, CollectionChange(service_id, version, kind))
     return version

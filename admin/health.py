@@ -6,21 +6,12 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from api.core_client import CoreClient
+from db.engine import database_reachable
 
 OK, DOWN, NOT_CONFIGURED = "OK", "DOWN", "NOT_CONFIGURED"
-
-
-def database_reachable(sessions: sessionmaker) -> bool:
-    try:
-        with sessions() as db:
-            db.execute(text("SELECT 1"))
-        return True
-    except Exception:  # any failure means not reachable, reported as such
-        return False
 
 
 def api_ready(base_url: str, timeout_s: float) -> bool:

@@ -81,7 +81,7 @@ def regenerate_key(db: Session, actor: Actor, app_guid: uuid.UUID, service_guid:
     service = get_service(db, actor, app_guid, service_guid, Action.MANAGE_SERVICES)
     service.api_key = uuid.uuid4()
     db.flush()
-    service.collection_version = announce.next_version(db, service.id, "key_regenerated")
+    service.collection_version = announce.change(db, service.id, "key_regenerated")
     return service
 
 
@@ -102,7 +102,7 @@ def clone_service(db: Session, actor: Actor, app_guid: uuid.UUID, service_guid: 
     flush_unique(db, name)
     for statement in _CLONE_STATEMENTS:
         db.execute(statement, {"source": source.id, "clone": clone.id})
-    clone.collection_version = announce.next_version(db, clone.id, "reload")
+    clone.collection_version = announce.change(db, clone.id, "reload")
     return clone
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import errors
 from db.models import Face, Service, StoredImage, Subject
-from db.notify import CollectionChange, notify
+from db.notify import CollectionChange, next_version, notify
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,7 @@ class CollectionStore:
     def _write(self, service_id: int) -> Iterator[tuple[Session, int]]:
         """A transaction holding the service row locked, with its next collection version."""
         with self.sessions.begin() as session:
-            version = session.execute(
-                update(Service).where(Service.id == service_id)
-                .values(collection_version=Service.collection_version + 1)
-                .returning(Service.collection_version)
-            ).scalar_one()
-            yield session, version
+            yield session, next_version(session, service_id)
 
     def _announce(self, session: Session, service_id: int, version: int, kind: str, **details: object) -> None:
         notify(session, CollectionChange(service_id=service_id, version=version, kind=kind, **details))

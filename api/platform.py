@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from api.auth import KeyChecker
@@ -16,7 +15,7 @@ from api.indexes import ServiceIndexes
 from api.settings import ApiSettings
 from api.statistics import RequestCounter
 from api.sync import ChangeListener
-from db.engine import database_url, libpq_dsn, make_engine, make_sessions
+from db.engine import database_reachable, database_url, libpq_dsn, make_engine, make_sessions
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +59,8 @@ class Platform:
 
     def ready(self) -> dict[str, bool]:
         """What /ready reports: collections loaded, database and a core server reachable."""
-        return {"collections_loaded": self.indexes.loaded.is_set(), "database": self._database_reachable(),
+        return {"collections_loaded": self.indexes.loaded.is_set(), "database": database_reachable(self.sessions),
                 "core": self.core.ready()}
-
-    def _database_reachable(self) -> bool:
-        try:
-            with self.sessions() as session:
-                session.execute(text("SELECT 1"))
-            return True
-        except Exception:  # any failure means not reachable, reported as such
-            return False
 
     def stop(self) -> None:
         self.listener.stop()

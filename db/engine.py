@@ -75,6 +75,16 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def database_reachable(sessions: sessionmaker) -> bool:
+    """Whether a trivial query succeeds: what /ready reports for the database."""
+    try:
+        with sessions() as session:
+            session.execute(text("SELECT 1"))
+        return True
+    except Exception:  # any failure means not reachable, reported as such
+        return False
+
+
 def libpq_dsn(url: str | URL) -> str:
     """``url`` as libpq understands it, for a raw ``psycopg2.connect`` (a LISTEN connection)."""
     return psycopg2_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

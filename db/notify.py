@@ -17,9 +17,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+
+from db.models import Service
 
 COLLECTION_CHANNEL = "likeness_collection"
 
@@ -87,3 +89,11 @@ def notify(target: Session | Connection, change: CollectionChange) -> Collection
     target.execute(text("SELECT pg_notify(:channel, :payload)"),
                    {"channel": COLLECTION_CHANNEL, "payload": change.to_payload()})
     return change
+
+
+def next_version(session: Session, service_id: int) -> int:
+    """Bump the service's ``collection_version`` (locking its row until commit, so versions follow
+    commit order) and return it; the caller announces its change with that version."""
+    return session.scalar(update(Service).where(Service.id == service_id)
+                          .values(collection_version=Service.collection_version + 1)
+                          .returning(Service.collection_version))

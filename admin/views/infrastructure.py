@@ -12,6 +12,7 @@ from flask import Blueprint
 
 from admin import health
 from admin.web import context, public
+from db.engine import database_reachable
 from common.swagger import swagger_file, swagger_page
 
 blueprint = Blueprint("infrastructure", __name__)
@@ -27,7 +28,7 @@ def liveness():
 @blueprint.get("/ready")
 @public
 def readiness():
-    ready = health.database_reachable(context().sessions)
+    ready = database_reachable(context().sessions)
     return {"ready": ready, "database": ready}, 200 if ready else 503
 
 
