@@ -3,11 +3,16 @@ its messages (code 26, each message followed by "; ")."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import Request
 
 from api import errors
+
+T = TypeVar("T")
+D = TypeVar("D")
 
 TRUE_WORDS = {"true", "1", "yes", "on"}
 FALSE_WORDS = {"false", "0", "no", "off", ""}
@@ -15,28 +20,27 @@ FALSE_WORDS = {"false", "0", "no", "off", ""}
 
 def raw(request: Request, name: str) -> str | None:
     """The parameter from the query string or a form field; None when absent."""
-    values = [value for value in request.args.getlist(name) + request.form.getlist(name)]
+    values = request.args.getlist(name) + request.form.getlist(name)
     return ",".join(values) if values else None
 
 
 def integer(request: Request, name: str, default: int) -> int:
+    return _converted(request, name, int, "an integer", default)
+
+
+def number(request: Request, name: str) -> float | None:
+    return _converted(request, name, float, "a number", None)
+
+
+def _converted(request: Request, name: str, convert: Callable[[str], T], kind: str, default: D) -> T | D:
+    """The parameter converted, ``default`` when absent or empty, code 26 when malformed."""
     value = raw(request, name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        return convert(value)
     except ValueError:
-        raise errors.validation(f"{name} should be an integer; ") from None
-
-
-def number(request: Request, name: str) -> float | None:
-    value = raw(request, name)
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise errors.validation(f"{name} should be a number; ") from None
+        raise errors.validation(f"{name} should be {kind}; ") from None
 
 
 def boolean(request: Request, name: str, default: bool) -> bool:
