@@ -66,12 +66,15 @@ def _is_image(path: PurePosixPath | Path) -> bool:
 
 
 class StateFile:
-    """sha256 of each imported file's content -> its image_id, saved after every import."""
+    """Per service, the sha256 of each imported file's content -> its image_id; saved after every
+    import. Services are told apart by a hash of their API key, so the key is not written down."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, api_key: str) -> None:
         self.path = path
+        self.service = hashlib.sha256(api_key.encode()).hexdigest()[:16]
         self._lock = threading.Lock()
-        self.imported: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        self._services: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+        self.imported = self._services.setdefault(self.service, {})
 
     def __contains__(self, digest: str) -> bool:
         return digest in self.imported
@@ -80,7 +83,7 @@ class StateFile:
         with self._lock:
             self.imported[digest] = image_id
             temporary = self.path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(self.imported))
+            temporary.write_text(json.dumps(self._services))
             temporary.replace(self.path)
 
 

@@ -235,7 +235,7 @@ def _import(args: argparse.Namespace) -> int:
         files = len(image_files(source))
     except (FileNotFoundError, zipfile.BadZipFile) as error:
         raise CliError(str(error)) from None
-    state = StateFile(args.state or source.with_name(source.name + ".likeness-import.json"))
+    state = StateFile(args.state or source.with_name(source.name + ".likeness-import.json"), args.key)
     with tqdm(total=files, unit="image", desc="Importing") as bar:
         report = import_folder(source, args.url, args.key, state, max(1, args.workers), progress=bar.update)
     for name, reason in sorted(report.failed.items()):

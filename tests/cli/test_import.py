@@ -12,6 +12,7 @@ from pathlib import Path
 import requests
 
 from tests.support.api_process import ApiProcess
+from tests.support.database import create_services
 from tests.support.paths import DATA_DIR
 
 LIKENESS = Path(sys.executable).with_name("likeness")
@@ -61,7 +62,7 @@ def test_import_reports_failures_and_a_rerun_skips_what_was_imported(tmp_path, a
     assert again == total, "a re-run must not enrol anything twice"
 
 
-def test_import_from_a_zip(tmp_path, api, keys) -> None:
+def test_import_from_a_zip(tmp_path, api, keys, database_url) -> None:
     archive = tmp_path / "few.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         for image in sorted((DATA_DIR / "lfw-dev" / "images" / "Jacques_Chirac").glob("*.jpg"))[:3]:
@@ -70,6 +71,11 @@ def test_import_from_a_zip(tmp_path, api, keys) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1].startswith("3 imported, 0 already imported before, 0 failed")
     assert (tmp_path / "few.zip.likeness-import.json").exists()
+    assert keys["recognition"] not in (tmp_path / "few.zip.likeness-import.json").read_text()
+    other_service = create_services(database_url, "Other")["recognition"]
+    into_another = _run(archive, api, other_service)
+    assert into_another.stdout.splitlines()[-1].startswith("3 imported, 0 already imported before"), \
+        "what was imported into one service must still be imported into another"
 
 
 def test_a_missing_source_is_a_clear_error(tmp_path, api, keys) -> None:
