@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MODELS_DIR ?= $(abspath ../shared/models)
 export MODELS_DIR
 
-.PHONY: run test bench proto venv sdk-venv system-deps lock clean
+.PHONY: run test bench proto venv sdk-venv system-deps gateway-deps browser-deps lock clean
 
 $(BIN)/activate: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,27 +26,28 @@ $(SDK_VENV)/bin/activate:
 
 sdk-venv: $(SDK_VENV)/bin/activate
 
-# Debian packages the tests need (none yet beyond Python; later issues add nginx, chromium).
-system-deps:
-	@true
+# Debian packages: nginx for the gateway (make run), chromium and its driver for the browser tests.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+define apt_install
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(1) >/dev/null \
+		|| ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			--no-install-recommends $(1) >/dev/null)
+endef
 
-# The platform as local processes (until the deployment issue adds nginx and supervision): the
-# database (embedded PostgreSQL under var/ unless DATABASE_URL is set), its migrations, one core
-# server on 50051, one api server on API_PORT and the admin service on ADMIN_PORT. Ctrl-C stops them.
-API_PORT ?= 8000
-ADMIN_PORT ?= 8081
-run: venv
-	$(BIN)/likeness db upgrade
-	@echo "Starting core (gRPC :50051), api (http://localhost:$(API_PORT)/api/v1/, Swagger UI at /swagger/)"
-	@echo "and admin (http://localhost:$(ADMIN_PORT)/admin/, Swagger UI at /admin/swagger/)."
-	@echo "Get an API key with: .venv/bin/likeness service create --type recognition --name demo"
-	trap 'kill 0' INT TERM EXIT; \
-	PORT=50051 $(BIN)/python -m core & \
-	PORT=$(API_PORT) PYTHON_URL=127.0.0.1:50051 $(BIN)/gunicorn --worker-class gthread --workers 1 \
-		--threads 16 --bind 0.0.0.0:$(API_PORT) 'api.app:create_app()' & \
-	PORT=$(ADMIN_PORT) API_URLS=http://127.0.0.1:$(API_PORT) PYTHON_URL=127.0.0.1:50051 $(BIN)/gunicorn \
-		--worker-class gthread --workers 2 --threads 4 --bind 0.0.0.0:$(ADMIN_PORT) 'admin.app:create_app()' & \
-	wait
+gateway-deps:
+	@command -v nginx >/dev/null || $(call apt_install,nginx-light)
+
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+		|| $(call apt_install,chromium chromium-driver fonts-dejavu-core)
+
+system-deps: gateway-deps browser-deps
+
+# The whole platform on this machine (runner/): the database (embedded PostgreSQL under var/ unless
+# DATABASE_URL is set), migrations, CORE_SERVERS core servers, API_SERVERS api servers, admin and the nginx
+# gateway on PORT (default 8000). Ctrl-C or SIGTERM stops everything; the data stays in var/.
+run: venv gateway-deps
+	$(BIN)/python -m runner
 
 test: venv sdk-venv system-deps
 	$(BIN)/python -m pytest

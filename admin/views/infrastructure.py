@@ -1,7 +1,8 @@
 """Health, readiness, the installation's status, and Swagger UI for the admin API.
 
 The admin sits behind the gateway under /admin/, so these live there too: /admin/health,
-/admin/ready, /admin/status, /admin/swagger/.
+/admin/ready, /admin/status, /admin/swagger/. The gateway answers its own /health from
+/admin/health/platform.
 """
 
 from __future__ import annotations
@@ -30,6 +31,18 @@ def liveness():
 def readiness():
     ready = database_reachable(context().sessions)
     return {"ready": ready, "database": ready}, 200 if ready else 503
+
+
+@blueprint.get("/health/platform")
+@public
+def platform_health():
+    """The whole platform's health for anyone (the gateway's /health): each part's state, no addresses."""
+    settings = context().settings
+    report = health.status(context().sessions, settings.api_url_list(), settings.python_url,
+                           settings.status_timeout_s)
+    apis = report["api"]
+    summary = {**report, "api": {"servers": len(apis), "ok": sum(api["status"] == health.OK for api in apis)}}
+    return summary, 200 if report["status"] == health.OK else 503
 
 
 @blueprint.get("/status")

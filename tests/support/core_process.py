@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import time
 from pathlib import Path
@@ -12,15 +11,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from proto import core_pb2, core_pb2_grpc
+from runner.platform import free_port
 
 from tests.support.paths import MODELS_DIR
 from tests.support.processes import LoggedProcess
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class CoreProcess(LoggedProcess):
@@ -31,7 +25,10 @@ class CoreProcess(LoggedProcess):
             raise RuntimeError(f"The model files are expected in {MODELS_DIR} (../shared/models beside the project)")
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        env = {**os.environ, "PORT": str(self.port), "MODELS_DIR": str(MODELS_DIR), "FETCH_MISSING_MODELS": "false"}
+        metrics_port = free_port()
+        self.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        env = {**os.environ, "PORT": str(self.port), "MODELS_DIR": str(MODELS_DIR), "FETCH_MISSING_MODELS": "false",
+               "METRICS_PORT": str(metrics_port)}
         env.update({name.upper(): str(value) for name, value in settings.items()})
         super().__init__([sys.executable, "-m", "core"], env, log_path)
         self.channel = grpc.insecure_channel(self.address, options=[("grpc.max_receive_message_length", 64 << 20),

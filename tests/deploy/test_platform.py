@@ -1,0 +1,127 @@
+"""End to end through the gateway with 2 api and 2 core servers started by the code behind `make run`:
+enrol and recognise, then kill one core server and one api server during a stream of requests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from runner.platform import LocalPlatform, PlatformOptions, free_port
+from tests.support.database import create_services, fresh_database
+from tests.support.paths import lfw_image
+
+PEOPLE = ["Jacques_Chirac", "Zinedine_Zidane", "Venus_Williams"]
+MOST_FAILURES_PER_KILL = 4  # requests in flight on the killed process when it dies
+
+
+@pytest.fixture(scope="module")
+def two_by_two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    with fresh_database() as url:
+        options = PlatformOptions(port=free_port(), core_servers=2, api_servers=2, database_url=url,
+                                  run_dir=tmp_path_factory.mktemp("two-by-two"), echo=False)
+        with LocalPlatform(options) as platform:
+            yield platform
+
+
+@pytest.fixture(scope="module")
+def key(two_by_two: LocalPlatform) -> str:
+    key = create_services(two_by_two.database_url)["recognition"]
+    for person in PEOPLE:
+        answer = post(two_by_two, key, f"/api/v1/recognition/faces?subject={person}", lfw_image(person, 1))
+        assert answer.status_code == 201, answer.text
+    return key
+
+
+def post(platform: LocalPlatform, key: str, path: str, image: Path) -> requests.Response:
+    return requests.post(f"{platform.url}{path}", headers={"x-api-key": key},
+                         files={"file": (image.name, image.read_bytes(), "image/jpeg")}, timeout=60)
+
+
+def recognised_name(platform: LocalPlatform, key: str, image: Path) -> str:
+    answer = post(platform, key, "/api/v1/recognition/recognize", image)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["result"][0]["subjects"][0]["subject"]
+
+
+def test_every_part_is_up_and_reported_healthy(two_by_two: LocalPlatform) -> None:
+    assert set(two_by_two.processes) == {"core-1", "core-2", "api-1", "api-2", "admin", "gateway"}
+    health = requests.get(f"{two_by_two.url}/health", timeout=10).json()
+    assert health == {"status": "OK", "admin": "OK", "database": "OK", "api": {"servers": 2, "ok": 2}, "core": "OK"}
+
+
+def test_faces_enrolled_through_the_gateway_are_recognised_by_every_api_server(two_by_two: LocalPlatform,
+                                                                               key: str) -> None:
+    for person in PEOPLE:
+        assert recognised_name(two_by_two, key, lfw_image(person, 2)) == person
+    for name in ("api-1", "api-2"):
+        address = two_by_two.processes[name].address
+        answer = requests.get(f"http://{address}/api/v1/recognition/subjects", headers={"x-api-key": key}, timeout=10)
+        assert sorted(answer.json()["subjects"]) == sorted(PEOPLE), name
+
+
+class RequestStream:
+    """Clients recognising a face through the gateway without pause; records each answer's status in order."""
+
+    def __init__(self, platform: LocalPlatform, key: str, clients: int = 2) -> None:
+        self.statuses: list[int] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._image = lfw_image(PEOPLE[0], 3)
+        self._threads = [threading.Thread(target=self._run, args=(platform, key)) for _ in range(clients)]
+
+    def __enter__(self) -> "RequestStream":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _run(self, platform: LocalPlatform, key: str) -> None:
+        while not self._stop.is_set():
+            try:
+                status = post(platform, key, "/api/v1/recognition/recognize", self._image).status_code
+            except requests.RequestException:
+                status = 0
+            with self._lock:
+                self.statuses.append(status)
+
+    def answered_since(self, count: int) -> list[int]:
+        with self._lock:
+            return self.statuses[count:]
+
+    def wait_for(self, successes: int, timeout: float = 60) -> None:
+        start = len(self.statuses)
+        deadline = time.monotonic() + timeout
+        while sum(status == 200 for status in self.answered_since(start)) < successes:
+            assert time.monotonic() < deadline, f"fewer than {successes} successes in {timeout} s"
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize("victim", ["core-1", "api-1"])
+def test_a_killed_server_costs_a_few_requests_and_comes_back(two_by_two: LocalPlatform, key: str,
+                                                             victim: str) -> None:
+    process = two_by_two.processes[victim]
+    restarts = process.restarts
+    with RequestStream(two_by_two, key) as stream:
+        stream.wait_for(successes=5)
+        before_kill = len(stream.statuses)
+        process.kill()
+        stream.wait_for(successes=20)
+        process.wait_healthy(timeout=120)
+        assert process.restarts == restarts + 1
+        stream.wait_for(successes=10)
+        after_kill = stream.answered_since(before_kill)
+    failures = [status for status in after_kill if status != 200]
+    assert len(failures) <= MOST_FAILURES_PER_KILL, f"{len(failures)} failed requests: {failures}"
+    assert set(failures) <= {503}, "a failed request must get the gateway's or api's 'unavailable' answer"
+    assert after_kill[-10:] == [200] * 10
+    health = requests.get(f"{two_by_two.url}/health", timeout=10).json()
+    assert health["status"] == "OK", health
