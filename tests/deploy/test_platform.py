@@ -3,6 +3,7 @@ enrol and recognise, then kill one core server and one api server during a strea
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -62,6 +63,15 @@ def test_faces_enrolled_through_the_gateway_are_recognised_by_every_api_server(t
         address = two_by_two.processes[name].address
         answer = requests.get(f"http://{address}/api/v1/recognition/subjects", headers={"x-api-key": key}, timeout=10)
         assert sorted(answer.json()["subjects"]) == sorted(PEOPLE), name
+
+
+def test_the_gateway_spreads_requests_over_every_api_server(two_by_two: LocalPlatform, key: str) -> None:
+    for _ in range(6):
+        requests.get(f"{two_by_two.url}/api/v1/recognition/subjects", headers={"x-api-key": key}, timeout=10)
+    log_lines = two_by_two.processes["gateway"].log_path.read_text().splitlines()
+    upstreams = {json.loads(line)["upstream"] for line in log_lines
+                 if line.startswith("{") and "/api/v1/recognition/subjects" in line}
+    assert upstreams == {two_by_two.processes[name].address for name in ("api-1", "api-2")}
 
 
 class RequestStream:
