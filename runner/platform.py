@@ -123,27 +123,31 @@ class LocalPlatform:
         base_env = {**os.environ, **options.env, "DATABASE_URL": self.database_url}
         echo: TextIO | None = sys.stdout if options.echo else None
 
-        def add(name: str, command: list[str], env: dict[str, str], healthy: Callable[[], bool], address: str) -> None:
+        def add(name: str, command: list[str], env: dict[str, str], healthy: Callable[[], bool], address: str,
+                metrics_url: str = "") -> None:
+            env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(options.run_dir / "metrics" / name)}  # one per server
             self.processes[name] = Supervised(name, command, env, logs / f"{name}.log", healthy, address, echo,
-                                              cwd=PROJECT_ROOT)
+                                              cwd=PROJECT_ROOT, metrics_url=metrics_url)
 
         cores = [f"127.0.0.1:{free_port()}" for _ in range(options.core_servers)]
         for number, address in enumerate(cores, 1):
-            env = {**base_env, "PORT": address.rsplit(":", 1)[1],
+            metrics_port = free_port()
+            env = {**base_env, "PORT": address.rsplit(":", 1)[1], "METRICS_PORT": str(metrics_port),
                    "PROCESSES_PER_HOST": str(options.core_servers)}
-            add(f"core-{number}", [sys.executable, "-m", "core"], env, lambda a=address: grpc_serving(a), address)
+            add(f"core-{number}", [sys.executable, "-m", "core"], env, lambda a=address: grpc_serving(a), address,
+                f"http://127.0.0.1:{metrics_port}/metrics")
 
         apis = [f"127.0.0.1:{free_port()}" for _ in range(options.api_servers)]
         for number, address in enumerate(apis, 1):
             env = {**base_env, "PORT": address.rsplit(":", 1)[1], "PYTHON_URL": ",".join(cores)}
             add(f"api-{number}", _gunicorn("api.app:create_app()", address, workers=1, threads=16), env,
-                lambda a=address: http_ok(f"http://{a}/ready"), address)
+                lambda a=address: http_ok(f"http://{a}/ready"), address, f"http://{address}/metrics")
 
         admin = f"127.0.0.1:{free_port()}"
         env = {**base_env, "PORT": admin.rsplit(":", 1)[1], "PYTHON_URL": ",".join(cores), "PROXY_COUNT": "1",
                "API_URLS": ",".join(f"http://{address}" for address in apis)}
         add("admin", _gunicorn("admin.app:create_app()", admin, workers=2, threads=4), env,
-            lambda: http_ok(f"http://{admin}/admin/ready"), admin)
+            lambda: http_ok(f"http://{admin}/admin/ready"), admin, f"http://{admin}/admin/metrics")
 
         gateway_env = {**base_env, "PORT": str(options.port), "API_UPSTREAM": ",".join(apis),
                        "ADMIN_UPSTREAM": admin, "STATE_DIR": str(options.run_dir / "gateway")}
@@ -157,7 +161,7 @@ class LocalPlatform:
 
 
 def _gunicorn(application: str, address: str, workers: int, threads: int) -> list[str]:
-    return [str(BIN / "gunicorn"), "--worker-class", "gthread",
+    return [str(BIN / "gunicorn"), "--config", GUNICORN_CONFIG, "--worker-class", "gthread",
             "--workers", str(workers), "--threads", str(threads), "--bind", address, "--graceful-timeout", "10",
             application]
 

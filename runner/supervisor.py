@@ -20,18 +20,19 @@ class Supervised:
     """One child process of the platform.
 
     Its output goes, line by line, to ``log_path`` and (when ``echo`` is given) to that stream as
-    ``name | line``. A watcher thread restarts it when it exits while the platform runs, waiting a
+    ``name | line``. ``address`` is where it listens, ``metrics_url`` its Prometheus metrics (if any). A watcher thread restarts it when it exits while the platform runs, waiting a
     little longer after each quick failure. ``healthy`` answers whether it serves.
     """
 
     def __init__(self, name: str, command: list[str], env: dict[str, str], log_path: Path,
                  healthy: Callable[[], bool], address: str = "", echo: TextIO | None = None,
-                 cwd: Path | None = None) -> None:
+                 cwd: Path | None = None, metrics_url: str = "") -> None:
         self.name = name
         self.command = command
         self.env = env
         self.log_path = log_path
         self.address = address
+        self.metrics_url = metrics_url
         self.restarts = 0
         self._healthy = healthy
         self._echo = echo
