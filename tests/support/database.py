@@ -26,6 +26,7 @@ from sqlalchemy.pool import NullPool
 from db.engine import embedded_server_url, ensure_database, make_engine, make_sessions, psycopg2_url
 from db.models import Application, Service, ServiceType
 from db.migrate import upgrade
+from runner.supervisor import process_exists
 
 
 @functools.cache
@@ -79,18 +80,10 @@ class RestartableServer:
         """Fast shutdown (every connection is cut), an optional pause, and a start on the same data."""
         pid = self._server.get_pid()
         os.kill(pid, signal.SIGINT)
-        while _running(pid):
+        while process_exists(pid):
             time.sleep(0.05)
         time.sleep(down_seconds)
         self._server.ensure_postgres_running()
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def create_services(database_url: str, application: str = "Tests") -> dict[str, str]:
