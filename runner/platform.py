@@ -121,11 +121,11 @@ class LocalPlatform:
         options = self.options
         logs = options.run_dir / "logs"
         base_env = {**os.environ, **options.env, "DATABASE_URL": self.database_url}
+        base_env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each gunicorn server gets a folder of its own below
         echo: TextIO | None = sys.stdout if options.echo else None
 
         def add(name: str, command: list[str], env: dict[str, str], healthy: Callable[[], bool], address: str,
                 metrics_url: str = "") -> None:
-            env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(options.run_dir / "metrics" / name)}  # one per server
             self.processes[name] = Supervised(name, command, env, logs / f"{name}.log", healthy, address, echo,
                                               cwd=PROJECT_ROOT, metrics_url=metrics_url)
 
@@ -139,12 +139,14 @@ class LocalPlatform:
 
         apis = [f"127.0.0.1:{free_port()}" for _ in range(options.api_servers)]
         for number, address in enumerate(apis, 1):
-            env = {**base_env, "PORT": address.rsplit(":", 1)[1], "PYTHON_URL": ",".join(cores)}
+            env = {**base_env, "PORT": address.rsplit(":", 1)[1], "PYTHON_URL": ",".join(cores),
+                   "PROMETHEUS_MULTIPROC_DIR": str(options.run_dir / "metrics" / f"api-{number}")}
             add(f"api-{number}", _gunicorn("api.app:create_app()", address, workers=1, threads=16), env,
                 lambda a=address: http_ok(f"http://{a}/ready"), address, f"http://{address}/metrics")
 
         admin = f"127.0.0.1:{free_port()}"
         env = {**base_env, "PORT": admin.rsplit(":", 1)[1], "PYTHON_URL": ",".join(cores), "PROXY_COUNT": "1",
+               "PROMETHEUS_MULTIPROC_DIR": str(options.run_dir / "metrics" / "admin"),
                "API_URLS": ",".join(f"http://{address}" for address in apis)}
         add("admin", _gunicorn("admin.app:create_app()", admin, workers=2, threads=4), env,
             lambda: http_ok(f"http://{admin}/admin/ready"), admin, f"http://{admin}/admin/metrics")

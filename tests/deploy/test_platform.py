@@ -53,6 +53,11 @@ def test_every_part_is_up_and_reported_healthy(two_by_two: LocalPlatform) -> Non
     assert set(two_by_two.processes) == {"core-1", "core-2", "api-1", "api-2", "admin", "gateway"}
     health = requests.get(f"{two_by_two.url}/health", timeout=10).json()
     assert health == {"status": "OK", "admin": "OK", "database": "OK", "api": {"servers": 2, "ok": 2}, "core": "OK"}
+    for name, process in two_by_two.processes.items():
+        if name != "gateway":
+            metrics = requests.get(process.metrics_url, timeout=10)
+            assert metrics.status_code == 200 and "# TYPE" in metrics.text, name
+    assert requests.get(f"{two_by_two.url}/admin/metrics", timeout=10).status_code == 404  # not for the public
 
 
 def test_faces_enrolled_through_the_gateway_are_recognised_by_every_api_server(two_by_two: LocalPlatform,
