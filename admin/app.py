@@ -9,10 +9,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin import errors, web
+from admin.metrics import HTTP
 from admin.settings import AdminSettings
 from api.errors import undefined
-from common.config import load_settings, print_settings
-from common.logs import configure_logging
+from common.config import load_settings
+from common.logs import announce_settings, configure_logging
+from common.metrics import install_request_hooks, metrics_view
 from db.engine import database_url, make_engine, make_sessions
 
 log = logging.getLogger("admin")
@@ -23,8 +25,8 @@ def create_app(settings: AdminSettings | None = None) -> Flask:
     """The application for gunicorn (``admin.app:create_app()``) and for tests."""
     if settings is None:
         settings = load_settings(AdminSettings)
-        configure_logging("admin", settings.log_level)
-        print_settings("admin", settings)
+        configure_logging("admin", settings.log_level, settings.log_format)
+        announce_settings("admin", settings)
     configured = settings.database_url.get_secret_value() if settings.database_url else None
     app = Flask(__name__, static_folder=None)
     app.json.sort_keys = False
@@ -37,6 +39,8 @@ def create_app(settings: AdminSettings | None = None) -> Flask:
     from admin.views import accounts, apps, infrastructure, members, services, users
     for module in (accounts, users, apps, members, services, infrastructure):
         app.register_blueprint(module.blueprint, url_prefix=PREFIX)
+    install_request_hooks(app, HTTP, "admin")
+    app.add_url_rule(f"{PREFIX}/metrics", "metrics", web.public(metrics_view()))
     app.before_request(web.load_actor)
     app.before_request(web.require_session)
     app.before_request(web.check_csrf)

@@ -11,10 +11,12 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from api import errors
 from api.errors import ApiError
+from api.metrics import HTTP, IndexSizes
 from api.platform import Platform
 from api.settings import ApiSettings
-from common.config import load_settings, print_settings
-from common.logs import configure_logging
+from common.config import load_settings
+from common.logs import announce_settings, configure_logging
+from common.metrics import install_request_hooks, metrics_view
 
 log = logging.getLogger("api")
 
@@ -23,8 +25,8 @@ def create_app(settings: ApiSettings | None = None) -> Flask:
     """The application for gunicorn (``api.app:create_app()``) and for tests."""
     if settings is None:
         settings = load_settings(ApiSettings)
-        configure_logging("api", settings.log_level)
-        print_settings("api", settings)
+        configure_logging("api", settings.log_level, settings.log_format)
+        announce_settings("api", settings)
     if settings.auth_method == "public":
         log.warning("AUTH_METHOD=public: requests WITHOUT an API key are served by a default service. "
                     "Use only on a trusted network.")
@@ -42,6 +44,8 @@ def create_app(settings: ApiSettings | None = None) -> Flask:
     prefix = settings.api_basepath.rstrip("/")
     for module in (subjects, faces, recognition, verification, embeddings, infrastructure):
         app.register_blueprint(module.blueprint, url_prefix=prefix)
+    install_request_hooks(app, HTTP, "api")
+    app.add_url_rule(f"{prefix}/metrics", "metrics", metrics_view(IndexSizes(platform.indexes)))
     _register_error_handlers(app)
     return app
 

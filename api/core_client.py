@@ -41,6 +41,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from api.errors import ApiError, core_unavailable, no_face
+from api.metrics import CORE_CALLS
+from common.logs import REQUEST_ID_METADATA, current_request_id
 from proto import core_pb2, core_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -148,13 +150,13 @@ class CoreClient:
             image=image, det_prob_threshold=det_prob_threshold, limit=limit, face_plugins=face_plugins,
             whole_image_is_face=whole_image_is_face, with_timings=with_timings,
         )
-        return self._call(self._faces.ProcessImage, request)
+        return self._call("ProcessImage", self._faces.ProcessImage, request)
 
     def status(self) -> core_pb2.StatusResponse:
         """The model pack's status (models, embedding size, similarity coefficients), cached ``status_cache_s``."""
         with self._status_lock:
             if self._status is None or time.monotonic() >= self._status_expires:
-                self._status = self._call(self._faces.GetStatus, core_pb2.StatusRequest())
+                self._status = self._call("GetStatus", self._faces.GetStatus, core_pb2.StatusRequest())
                 self._status_expires = time.monotonic() + self._status_cache_s
             return self._status
 
@@ -175,11 +177,19 @@ class CoreClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _call(self, method: Callable[..., _Response], request: object) -> _Response:
+    def _call(self, name: str, method: Callable[..., _Response], request: object) -> _Response:
+        """``method(request)`` with the current request's id as metadata, timed as ``name``."""
+        request_id = current_request_id()
+        metadata = ((REQUEST_ID_METADATA, request_id),) if request_id else None
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
         try:
-            return method(request, timeout=self._call_timeout_s, wait_for_ready=False)
+            return method(request, timeout=self._call_timeout_s, wait_for_ready=False, metadata=metadata)
         except grpc.RpcError as error:
+            code = error.code()
             raise self._api_error(error) from error
+        finally:
+            CORE_CALLS.labels(name, code.name).observe(time.perf_counter() - started)
 
     def _api_error(self, error: grpc.RpcError) -> ApiError:
         code: grpc.StatusCode = error.code()

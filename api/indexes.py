@@ -68,6 +68,12 @@ class ServiceIndexes:
         index = self._entry(service_id).index
         return 0 if index is None else len(index)
 
+    def sizes(self) -> dict[int, int]:
+        """Faces in memory per recognition service id."""
+        with self._lock:
+            indexes = {service_id: entry.index for service_id, entry in self._services.items()}
+        return {service_id: 0 if index is None else len(index) for service_id, index in indexes.items()}
+
     def memory(self) -> dict[str, object]:
         indexes = [entry.index for entry in self._services.values() if entry.index is not None]
         faces = sum(len(index) for index in indexes)

@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "FATAL"]
+LogFormat = Literal["text", "json"]
 
 MASK = "********"
 
@@ -27,6 +28,7 @@ class ServiceSettings(BaseSettings):
 
     port: int = Field(default=8080, ge=1, le=65535, description="Port the service listens on")
     log_level: LogLevel = Field(default="INFO", description="DEBUG, INFO or FATAL")
+    log_format: LogFormat = Field(default="text", description="text (readable lines) or json (one object per line)")
 
 
 class SettingsError(SystemExit):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.metrics import BATCH_SIZE, QUEUE_TIME
+
 
 class Overloaded(Exception):
     """More work is queued than the memory budget allows."""
@@ -27,6 +29,7 @@ class Overloaded(Exception):
 class _Job:
     crops: np.ndarray
     result: Future = field(default_factory=Future)
+    queued_at: float = field(default_factory=time.monotonic)
 
 
 class EmbeddingBatcher:
@@ -84,7 +87,11 @@ class EmbeddingBatcher:
             batch = self._next_batch()
             if batch is None:
                 return
+            taken = time.monotonic()
+            for job in batch:
+                QUEUE_TIME.observe(taken - job.queued_at)
             crops = np.concatenate([job.crops for job in batch])
+            BATCH_SIZE.observe(len(crops))
             try:
                 embeddings = self._embed(crops)
             except Exception as error:  # hand any failure to the waiting requests

@@ -44,6 +44,8 @@ import cachetools
 import diskcache
 from diskcache.core import MODE_BINARY, MODE_RAW
 
+from core.metrics import CACHE_LOOKUPS
+
 log = logging.getLogger(__name__)
 
 LAYERS = ("memory", "disk", "shared")
@@ -187,6 +189,7 @@ class ResponseCache:
         """
         for index, layer in enumerate(self._layers):
             value = layer.get(key)
+            CACHE_LOOKUPS.labels(layer.name, "miss" if value is None else "hit").inc()
             if value is not None:
                 for upper in self._layers[:index]:
                     upper.put(key, value)

@@ -10,9 +10,11 @@ from concurrent import futures
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from prometheus_client import start_http_server
 
-from common.config import load_settings, print_settings
-from common.logs import configure_logging
+from common.config import load_settings
+from common.logs import announce_settings, configure_logging
+from core.metrics import CallObserver
 from core.model_fetch import ensure_models
 from core.model_pack import ModelPack, PackError, load_pack
 from core.pipeline import FacePipeline
@@ -28,8 +30,8 @@ log = logging.getLogger("core")
 
 def main() -> None:
     settings = load_settings(CoreSettings)
-    configure_logging("core", settings.log_level)
-    print_settings("core", settings)
+    configure_logging("core", settings.log_level, settings.log_format)
+    announce_settings("core", settings)
     try:
         pack = load_pack(settings.model_pack)
     except PackError as error:
@@ -45,7 +47,8 @@ def serve(settings: CoreSettings, pack: ModelPack) -> None:
     message_options = [("grpc.max_receive_message_length", settings.max_message_bytes),
                        ("grpc.max_send_message_length", settings.max_message_bytes)]
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.grpc_workers,
-                                                    thread_name_prefix="grpc"), options=message_options)
+                                                    thread_name_prefix="grpc"), options=message_options,
+                         interceptors=[CallObserver()])
     health_servicer = health.HealthServicer()
     face_service = FaceService()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -54,6 +57,14 @@ def serve(settings: CoreSettings, pack: ModelPack) -> None:
     server.add_insecure_port(f"[::]:{settings.port}")
     server.start()
     log.info("Listening for gRPC on port %d; loading models", settings.port)
+    if settings.metrics_http_port:
+        try:
+            start_http_server(settings.metrics_http_port)
+        except OSError as error:
+            log.critical("Cannot serve metrics on port %d (METRICS_PORT): %s", settings.metrics_http_port, error)
+            server.stop(grace=0)
+            sys.exit(1)
+        log.info("Prometheus metrics at http://0.0.0.0:%d/metrics", settings.metrics_http_port)
 
     stopping = threading.Event()
 

@@ -13,6 +13,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 class CoreSettings(ServiceSettings):
     port: int = Field(default=50051, ge=1, le=65535, description="gRPC port")
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="HTTP port of the Prometheus metrics (/metrics); unset = PORT + 1000, 0 = no metrics server",
+    )
     model_pack: str = Field(
         default="default",
         description="Model pack: a name from core/packs/ (default, open, buffalo_l) or a path to a pack .toml file",
@@ -82,6 +86,17 @@ class CoreSettings(ServiceSettings):
         description="Bound on what the server keeps in memory: in-memory response cache and queued batch work",
     )
     build_version: str = Field(default="dev", description="Version string reported by the status call")
+
+    @property
+    def metrics_http_port(self) -> int:
+        """The port the metrics are served on; 0 = none."""
+        return self.port + 1000 if self.metrics_port is None else self.metrics_port
+
+    @model_validator(mode="after")
+    def _metrics_port_in_range(self) -> "CoreSettings":
+        if self.metrics_http_port > 65535:
+            raise ValueError(f"PORT + 1000 ({self.metrics_http_port}) is no port: set METRICS_PORT (0 = no metrics)")
+        return self
 
     @model_validator(mode="after")
     def _second_layer_needs_a_folder(self) -> "CoreSettings":

@@ -29,7 +29,7 @@ def test_every_option_is_printed_with_value_and_default_and_secrets_are_masked()
     lines = describe_settings(settings)
     assert any(line.startswith("WORKERS=2 (default: 4; How many workers)") for line in lines)
     assert any(line.startswith("DATABASE_PASSWORD=******** ") for line in lines)
-    assert {line.split("=")[0] for line in lines} == {"PORT", "LOG_LEVEL", "WORKERS", "DATABASE_PASSWORD"}
+    assert {line.split("=")[0] for line in lines} == {"PORT", "LOG_LEVEL", "LOG_FORMAT", "WORKERS", "DATABASE_PASSWORD"}
 
 
 @pytest.mark.parametrize("environ, expected", [

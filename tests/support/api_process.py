@@ -25,9 +25,9 @@ class GunicornProcess(LoggedProcess):
         self.basepath = basepath.rstrip("/")
         env = {**os.environ, "PORT": str(self.port)}
         env.update({name.upper(): str(value) for name, value in settings.items()})
-        super().__init__([str(GUNICORN), "--worker-class", "gthread", "--workers", str(workers), "--threads",
-                          str(threads), "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", application],
-                         env, log_path)
+        super().__init__([str(GUNICORN), "--config", "python:common.gunicorn_config", "--worker-class", "gthread",
+                          "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}",
+                          "--graceful-timeout", "5", application], env, log_path)
 
     def url(self, path: str) -> str:
         return f"{self.base}{self.basepath}{path}"
@@ -47,9 +47,11 @@ class GunicornProcess(LoggedProcess):
 
 
 class ApiProcess(GunicornProcess):
-    """One api server (one process, many threads, as in production)."""
+    """One api server (one process, many threads, as in production, unless ``workers`` says otherwise)."""
 
-    def __init__(self, log_path: Path, database_url: str, python_url: str, **settings: object) -> None:
+    def __init__(self, log_path: Path, database_url: str, python_url: str, workers: int = 1,
+                 **settings: object) -> None:
         settings = {"database_url": database_url, "python_url": python_url,
                     "url_cache_dir": log_path.with_suffix(".url-cache"), **settings}
-        super().__init__("api.app:create_app()", log_path, str(settings.get("api_basepath", "/")), 1, 16, settings)
+        super().__init__("api.app:create_app()", log_path, str(settings.get("api_basepath", "/")), workers, 16,
+                         settings)

@@ -1,0 +1,67 @@
+"""gunicorn configuration of the api and admin servers: ``gunicorn --config python:common.gunicorn_config ...``.
+
+- Metrics of every worker: ``PROMETHEUS_MULTIPROC_DIR`` is set here, in the master, before the
+  workers start, so that /metrics adds up all of them (see ``common/metrics.py``). Unset, it
+  becomes a private temporary folder, deleted when the master exits. An operator's folder must
+  belong to this one gunicorn server alone; it is emptied when the server starts.
+- ``child_exit`` tells prometheus_client that a worker has gone, so its live gauges are dropped.
+- gunicorn's own log lines go through the services' format (``LOG_FORMAT``, ``LOG_LEVEL``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import tempfile
+
+from gunicorn.arbiter import Arbiter
+from gunicorn.workers.base import Worker
+
+from common.config import ServiceSettings, load_settings
+from common.logs import LEVELS
+
+_PRIVATE_PREFIX = "likeness-metrics-"
+
+# Before anything imports prometheus_client: it picks its multiprocess mode when it is imported,
+# and the workers inherit the master's modules.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=_PRIVATE_PREFIX)
+_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+_private = os.path.basename(_metrics_dir).startswith(_PRIVATE_PREFIX)
+
+_logging = load_settings(ServiceSettings)
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"service": {"()": "common.logs.make_formatter", "service": "gunicorn",
+                               "log_format": _logging.log_format}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "service", "stream": "ext://sys.stderr"}},
+    "root": {"level": LEVELS[_logging.log_level], "handlers": ["stderr"]},
+    "loggers": {
+        # gunicorn's records go to the root handler, which each worker replaces with its service's own.
+        "gunicorn.error": {"level": LEVELS[_logging.log_level], "handlers": [], "propagate": True},
+        # Off: its lines hold the raw path and query, and a static image URL holds an API key. The
+        # services log each request themselves, by route.
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+    },
+}
+
+
+def on_starting(_server: Arbiter) -> None:
+    """Values left by an earlier run of this server would be added to this run's."""
+    if not _private:
+        os.makedirs(_metrics_dir, exist_ok=True)
+        for path in glob.glob(os.path.join(_metrics_dir, "*.db")):
+            os.remove(path)
+
+
+def child_exit(_server: Arbiter, worker: Worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, _metrics_dir)
+
+
+def on_exit(_server: Arbiter) -> None:
+    if _private:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)
