@@ -44,10 +44,13 @@ def main() -> None:
 
 def serve(settings: CoreSettings, pack: ModelPack) -> None:
     """Opens the port at once (health NOT_SERVING), loads and warms the models, then SERVING."""
-    message_options = [("grpc.max_receive_message_length", settings.max_message_bytes),
-                       ("grpc.max_send_message_length", settings.max_message_bytes)]
+    # Connections are closed (gracefully) after a while so that clients resolve PYTHON_URL's DNS name
+    # again and find core servers added since (docker compose --scale, Kubernetes autoscaling).
+    server_options = [("grpc.max_receive_message_length", settings.max_message_bytes),
+                      ("grpc.max_send_message_length", settings.max_message_bytes),
+                      ("grpc.max_connection_age_ms", 60_000), ("grpc.max_connection_age_grace_ms", 30_000)]
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.grpc_workers,
-                                                    thread_name_prefix="grpc"), options=message_options,
+                                                    thread_name_prefix="grpc"), options=server_options,
                          interceptors=[CallObserver()])
     health_servicer = health.HealthServicer()
     face_service = FaceService()
