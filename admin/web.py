@@ -92,7 +92,19 @@ def body() -> dict[str, object]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise errors.validation("The body must be a JSON object")
+    if _has_nul(data):  # PostgreSQL stores no NUL character, and refuses one even in a comparison
+        raise errors.validation("Text in the body cannot contain the NUL character (\\u0000)")
     return data
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def load_actor() -> None:

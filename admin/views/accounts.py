@@ -62,6 +62,16 @@ def sign_out():
     return response
 
 
+@blueprint.get("/session")
+@public
+def get_session():
+    """Who is signed in: ``{"user": null}`` rather than a 401 when nobody is (the web UI asks at start)."""
+    if session_token() is None:
+        return {"user": None}
+    with transaction() as db:
+        return {"user": render.user(accounts.current_user(db, actor()))}
+
+
 @blueprint.get("/me")
 def me():
     with transaction() as db:

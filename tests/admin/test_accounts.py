@@ -62,6 +62,16 @@ def test_signed_out_calls_need_a_session(app: Flask) -> None:
     FlaskClient(app).get("/me").error(401, 50)
 
 
+def test_session_tells_who_is_signed_in_without_an_error(app: Flask, owner: FlaskClient) -> None:
+    browser = FlaskClient(app)
+    assert browser.get("/session").ok() == {"user": None}
+    assert owner.get("/session").ok() == {"user": owner.get("/me").ok()}
+    owner_email = owner.get("/me").ok()["email"]
+    browser.sign_in(owner_email)
+    browser.post("/sign-out")
+    assert browser.get("/session").ok() == {"user": None}
+
+
 def test_update_name(app: Flask, owner: FlaskClient) -> None:
     changed = owner.put("/me", {"firstName": " Olga ", "lastName": "Smith"}).ok()
     assert (changed["firstName"], changed["lastName"]) == ("Olga", "Smith")

@@ -52,9 +52,9 @@ GLOBAL_ACTIONS = {
     "list users": ("GET", "/users", None, 200, {"OWNER", "ADMINISTRATOR"}),
     "change global role": ("PUT", "/users/{target}/role", {"role": "USER"}, 200, {"OWNER", "ADMINISTRATOR"}),
 }
-PUBLIC_ENDPOINTS = {"accounts.get_csrf", "accounts.sign_up", "accounts.sign_in", "accounts.sign_out",
+PUBLIC_ENDPOINTS = {"accounts.get_csrf", "accounts.get_session", "accounts.sign_up", "accounts.sign_in", "accounts.sign_out",
                     "infrastructure.liveness", "infrastructure.readiness", "infrastructure.swagger_ui",
-                    "infrastructure.swagger"}
+                    "infrastructure.swagger", "infrastructure.platform_health", "metrics"}
 
 
 @pytest.fixture(scope="module")
