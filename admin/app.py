@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin import errors, web
@@ -19,6 +20,7 @@ from db.engine import database_url, make_engine, make_sessions
 
 log = logging.getLogger("admin")
 PREFIX = "/admin"
+MAX_REQUEST_BYTES = 1024 * 1024  # the admin's bodies are small JSON objects; larger ones get a JSON 413
 
 
 def create_app(settings: AdminSettings | None = None) -> Flask:
@@ -32,6 +34,7 @@ def create_app(settings: AdminSettings | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.compact = False  # pretty-printed, as the api answers
     app.json.ensure_ascii = False
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count)
     app.extensions["likeness-admin"] = web.AdminContext(settings, make_sessions(make_engine(database_url(configured))))
@@ -56,6 +59,16 @@ def _register_error_handlers(app: Flask) -> None:
         if isinstance(error, errors.TooManySignIns):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_error: RequestEntityTooLarge) -> Response:
+        return api_error(errors.too_large(MAX_REQUEST_BYTES))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: DBAPIError) -> Response:
+        log.warning("Database unavailable: %s", str(error.orig).strip())
+        return api_error(errors.database_unavailable())
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 # Re-exported: the admin's code takes every error from this module.
-from api.errors import ApiError, validation  # noqa: F401
+from api.errors import ApiError, database_unavailable, too_large, validation  # noqa: F401
 
 
 def access_denied() -> ApiError:

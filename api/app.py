@@ -7,6 +7,7 @@ import json
 import logging
 
 from flask import Flask, Response, current_app
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from api import errors
@@ -73,6 +74,13 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         return json_response({"message": error.description, "code": 0}, error.code or 500)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: DBAPIError) -> Response:
+        log.warning("Database unavailable: %s", str(error.orig).strip())
+        unavailable = errors.database_unavailable()
+        return json_response(unavailable.body(), unavailable.status)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

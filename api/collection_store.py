@@ -16,6 +16,9 @@ from api import errors
 from db.models import Face, Service, StoredImage, Subject
 from db.notify import CollectionChange, next_version, notify
 
+NUL = "\x00"
+MAX_SUBJECT_LENGTH = Subject.name.type.length  # add face takes longer names than POST /subjects (50)
+
 
 @dataclass(frozen=True)
 class StoredFace:
@@ -62,6 +65,7 @@ class CollectionStore:
                                         .order_by(Subject.name)))
 
     def add_subject(self, service_id: int, name: str) -> str:
+        _check_storable(name)
         with self._write(service_id) as (session, version):
             if _find_subject(session, service_id, name) is not None:
                 raise errors.subject_exists()
@@ -74,6 +78,7 @@ class CollectionStore:
         when there is nothing to do."""
         if not new or new == old:
             return None
+        _check_storable(new)
         with self._write(service_id) as (session, version):
             source = _find_subject(session, service_id, old)
             if source is None:
@@ -114,6 +119,7 @@ class CollectionStore:
 
     def add_face(self, service_id: int, subject_name: str, embedding: np.ndarray, calculator: str,
                  image: bytes | None) -> StoredFace:
+        _check_storable(subject_name)
         face_id = uuid.uuid4()
         with self._write(service_id) as (session, version):
             subject = _find_subject(session, service_id, subject_name)
@@ -134,6 +140,8 @@ class CollectionStore:
         query = select(Face.id, Subject.name).join(Subject, Face.subject_id == Subject.id) \
             .where(Face.service_id == service_id)
         if subject is not None:
+            if NUL in subject:  # no stored name has one, and PostgreSQL refuses it even in a comparison
+                return [], 0
             query = query.where(Subject.name == subject)
         with self.sessions() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery()))
@@ -237,8 +245,18 @@ class _Unchanged(Exception):
 
 
 def _find_subject(session: Session, service_id: int, name: str) -> Subject | None:
+    if NUL in name:  # no stored name has one, and PostgreSQL refuses it even in a comparison
+        return None
     return session.scalar(select(Subject).where(Subject.service_id == service_id,
                                                 func.lower(Subject.name) == name.lower()))
+
+
+def _check_storable(name: str) -> None:
+    """Code 26 for a subject name the database cannot hold (its column width, or a NUL character)."""
+    if len(name) > MAX_SUBJECT_LENGTH:
+        raise errors.validation(f"Subject name size must be between 1 and {MAX_SUBJECT_LENGTH}")
+    if NUL in name:
+        raise errors.validation("Subject name cannot contain the NUL character")
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:

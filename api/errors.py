@@ -72,6 +72,11 @@ def core_unavailable(detail: str) -> ApiError:
                     HTTPStatus.SERVICE_UNAVAILABLE)
 
 
+def database_unavailable() -> ApiError:
+    """PostgreSQL cannot be reached (restarting, say); the client may try again."""
+    return ApiError(0, "The database is unavailable; try again shortly", HTTPStatus.SERVICE_UNAVAILABLE)
+
+
 def subject_not_found(name: str) -> ApiError:
     return ApiError(42, f"Subject {name} not found", HTTPStatus.NOT_FOUND)
 

@@ -24,8 +24,16 @@ def raw(request: Request, name: str) -> str | None:
     return ",".join(values) if values else None
 
 
+INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
 def integer(request: Request, name: str, default: int) -> int:
-    return _converted(request, name, int, "an integer", default)
+    """A 32-bit integer, as CompreFace's Java parameters are: larger values are code 26, not a 5xx
+    further down (the core's protobuf fields and PostgreSQL's OFFSET have fixed widths)."""
+    value = _converted(request, name, int, "an integer", default)
+    if not INT_MIN <= value <= INT_MAX:
+        raise errors.validation(f"{name} should be an integer from {INT_MIN} to {INT_MAX}; ")
+    return value
 
 
 def number(request: Request, name: str) -> float | None:

@@ -30,6 +30,9 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 _metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 _private = os.path.basename(_metrics_dir).startswith(_PRIVATE_PREFIX)
 
+# As long as the gateway lets through (nginx's 8 KiB header buffers): the gateway answers longer ones.
+limit_request_line = 8190
+
 _logging = load_settings(ServiceSettings)
 logconfig_dict = {
     "version": 1,

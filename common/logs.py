@@ -31,6 +31,9 @@ REQUEST_ID_METADATA = "x-request-id"  # gRPC metadata keys are lower case
 # What the gateway accepts from clients as well: a token that cannot break a log line.
 _USABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+# An API key travels in the path of static image URLs (``/api/v1/static/<key>/images/<id>``), and gunicorn
+# logs request paths at DEBUG: every line is written with that key masked.
+_STATIC_IMAGE_KEY = re.compile(r"(/static/)[^/\s\"]+(/images/)")
 # Attributes every LogRecord has; anything else on a record came from ``extra``.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
 
@@ -65,11 +68,19 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def redact(line: str) -> str:
+    """``line`` with the API key of any static image URL in it masked."""
+    return _STATIC_IMAGE_KEY.sub(r"\1<api-key>\2", line)
+
+
 class TextFormatter(logging.Formatter):
     """The readable format: ``time LEVEL service logger: message [request_id=...]``."""
 
     def __init__(self, service: str) -> None:
         super().__init__(f"%(asctime)s %(levelname)s {service} %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         line = super().formatMessage(record)
@@ -101,7 +112,7 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return redact(json.dumps(entry, ensure_ascii=False, default=str))
 
 
 def make_formatter(service: str, log_format: LogFormat) -> logging.Formatter:

@@ -26,6 +26,8 @@ def _vectors(body: object, field: str, nested: bool = True) -> np.ndarray:
         raise errors.validation(f"{field} should hold lists of numbers; ") from None
     if vectors.ndim != 2 or vectors.shape[1] == 0:
         raise errors.validation(f"{field} should hold lists of numbers of one length; ")
+    if not np.isfinite(vectors).all():  # NaN, or beyond float32 (JSON has no Infinity to answer with)
+        raise errors.validation(f"{field} should hold finite numbers within float32 range; ")
     return vectors
 
 

@@ -8,7 +8,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
+from admin.app import create_app
+from admin.web import SESSION_COOKIE
 from db.models import AdminSession, User
+from tests.admin.conftest import admin_settings
 from tests.admin.client import PASSWORD, FlaskClient
 
 
@@ -133,3 +136,12 @@ def test_sessions_and_passwords_are_stored_hashed(app: Flask, sessions) -> None:
         stored = [row.token_hash for row in db.scalars(select(AdminSession).where(AdminSession.user_id == user.id))]
     assert user.password_hash.startswith("$argon2id$") and "a very secret phrase" not in user.password_hash
     assert token not in stored and len(stored) == 1 and len(stored[0]) == 64
+
+
+def test_a_database_outage_is_a_clear_503_not_a_crash() -> None:
+    unreachable = create_app(admin_settings("postgresql://likeness@127.0.0.1:1/likeness"))
+    client = unreachable.test_client()
+    client.set_cookie(SESSION_COOKIE, "a-session-token", path="/admin")
+    answer = client.get("/admin/me")
+    assert answer.status_code == 503
+    assert answer.json == {"message": "The database is unavailable; try again shortly", "code": 0}

@@ -126,3 +126,10 @@ def test_render_command_writes_a_configuration_nginx_accepts(tmp_path: Path) -> 
     assert "server 127.0.0.1:1 " in text and "server 127.0.0.1:2 " in text
     checked = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(config)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_requests_nginx_refuses_itself_get_json_errors(platform: LocalPlatform) -> None:
+    malformed = requests.get(f"{platform.url}/api/v1/a%00b", timeout=10)
+    assert malformed.status_code == 400 and malformed.json()["message"] == "The request is malformed"
+    too_long = requests.get(f"{platform.url}/api/v1/{'a' * 9000}", timeout=10)
+    assert too_long.status_code == 414 and too_long.json()["message"] == "The request line is too long"

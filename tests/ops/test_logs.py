@@ -72,7 +72,7 @@ def test_no_api_key_password_or_cookie_reaches_the_logs(api: ApiProcess, admin: 
                "CSRF cookie": browser.session.cookies["csrf_token"]}
 
     api_log, admin_log = api.log_path.read_text(), admin.log_path.read_text()
-    assert f"GET /api/v1/static/<api_key>/images/<image_id> {static.status_code}" in api_log
+    assert f"GET /api/v1/static/<api-key>/images/<image_id> {static.status_code}" in api_log  # masked route
     assert "POST /admin/sign-in 200" in admin_log and "GET /admin/apps 200" in admin_log
     for what, secret in secrets.items():
         assert secret not in api_log and secret not in admin_log, f"the {what} is in a log"
