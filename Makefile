@@ -53,7 +53,7 @@ test: venv sdk-venv system-deps
 	$(BIN)/python -m pytest
 
 bench: venv
-	$(BIN)/python -m bench.core_bench
+	$(BIN)/python -m bench
 
 proto: venv
 	$(BIN)/python -m grpc_tools.protoc -I. --python_out=. --pyi_out=. --grpc_python_out=. proto/core.proto

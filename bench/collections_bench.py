@@ -12,8 +12,8 @@ its best face with the exact best one (``subject_recall_at_1``: their subjects).
 is the index's own account; ``rss_bytes_per_face`` the growth of the process's resident memory
 during the load, as a cross-check.
 
-Writes bench/results/collections.json (collections.quick.json with --quick: 10k and 100k faces,
-200 queries; collections.hnsw*.json with --kind hnsw). ``sync_p99_ms`` comes from
+Writes collections.json to bench/results or --out (--quick: 10k and 100k faces, 200 queries, into a
+temporary folder unless --out is given; collections.hnsw.json with --kind hnsw). ``sync_p99_ms`` comes from
 bench.sync_bench: two api servers on one database, from a face's 201 on one to being searchable
 on the other (fewer faces with --quick).
 """
@@ -24,7 +24,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import time
 import uuid
 from datetime import datetime, timezone
@@ -34,11 +33,12 @@ import faiss
 import numpy as np
 
 from api.face_index import FaceIndex
+from bench.machine import machine_info
+from bench.output import results_dir, write_json
 from bench.sync_bench import measure_sync_latency
 
 SYNC_FACES = 100
 QUICK_SYNC_FACES = 10
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DIMENSION = 512
 EXACT_MAX_FACES = 50_000
 GENERATION_CHUNK = 100_000
@@ -124,14 +124,6 @@ def measure(size: int, queries: int, kind: str, rng: np.random.Generator) -> dic
     }
 
 
-def machine_info() -> dict[str, object]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count(), "load_average_at_start": os.getloadavg()[0],
-            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-            "faiss": faiss.__version__, "numpy": np.__version__, "python": platform.python_version()}
-
-
 def run(sizes: list[int], quick: bool, kind: str) -> dict[str, object]:
     """Measures every size in turn; returns the report."""
     machine = machine_info()
@@ -150,7 +142,7 @@ def run(sizes: list[int], quick: bool, kind: str) -> dict[str, object]:
         print(json.dumps(result), flush=True)
         gc.collect()
     report.update(measure_sync_latency(QUICK_SYNC_FACES if quick else SYNC_FACES))
-    report["machine"] = {**machine, "load_average_at_end": os.getloadavg()[0]}
+    report["machine"] = {**machine, "load_average_at_end": round(os.getloadavg()[0], 2)}
     return report
 
 
@@ -167,13 +159,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10k and 100k faces, 200 queries")
     parser.add_argument("--sizes", help="comma-separated collection sizes (default 10000,100000,1000000)")
     parser.add_argument("--kind", choices=("ivf", "hnsw"), default="ivf", help="approximate index above 50k faces")
+    parser.add_argument("--out", type=Path, help="folder for the results (default bench/results)")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")] if args.sizes else list(QUICK_SIZES if args.quick else SIZES)
     report = run(sizes, args.quick, args.kind)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    name = "collections" + ("" if args.kind == "ivf" else f".{args.kind}") + (".quick" if args.quick else "")
-    output = RESULTS_DIR / f"{name}.json"
-    output.write_text(json.dumps(report, indent=2) + "\n")
+    name = "collections" + ("" if args.kind == "ivf" else f".{args.kind}")
+    output = write_json(results_dir(args.out, args.quick), f"{name}.json", report)
     print_table(report, sizes)
     print(f"written to {output}")
 

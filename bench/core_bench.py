@@ -11,16 +11,14 @@ Both sides decode the encoded image bytes themselves. At each client concurrency
 N threads send the whole image set round-robin and the wall time gives images/s and faces/s. Other
 work on the machine can only slow a run down, so the three configurations take turns, `--repeats` runs
 each, and the fastest run of each is reported (as timeit does); every run's figure is kept in the JSON.
-Results go to bench/results/core.json (core.quick.json with --quick).
+Results go to core.json in bench/results (or --out; a temporary folder with --quick).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
-import platform
 import tempfile
 import time
 import warnings
@@ -32,22 +30,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import cv2
-import insightface
 import numpy as np
-import onnxruntime
 from insightface.model_zoo.arcface_onnx import ArcFaceONNX
 from insightface.model_zoo.scrfd import SCRFD
 from insightface.utils import face_align
 
+from bench.machine import machine_info
+from bench.output import results_dir, write_json
 from core.settings import CoreSettings
 from tests.support.core_process import CoreProcess
 from tests.support.paths import DATA_DIR, MODELS_DIR
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 CONCURRENCY = (1, 2, 4, 8)
 QUICK_CONCURRENCY = (1, 2)
 SERVER_SETTINGS = {"grpc_workers": 16}
 TARGET_SPEEDUP = 1.3
+REPEATS = 5
 DEFAULT_CONFIGURATION = "ours_batching" if CoreSettings.model_fields["batching"].default else "ours_no_batching"
 SET_DESCRIPTION = {False: "first 100 LFW dev images in sorted order, all CompreFace samples, both group photos",
                    True: "4 LFW dev images, 2 CompreFace samples, the 6-person group photo"}
@@ -209,15 +207,6 @@ def compare_counts(images: Sequence[Image], counts: dict[str, list[int]]) -> dic
             "images_with_different_counts": different}
 
 
-def machine_info() -> dict[str, object]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
-            "load_average_at_start": os.getloadavg()[0], "onnxruntime": onnxruntime.__version__,
-            "insightface": insightface.__version__, "opencv": cv2.__version__,
-            "python": platform.python_version()}
-
-
 def print_table(report: dict[str, object]) -> None:
     columns = {"ours (batching)": report["ours_batching"], "ours (no batching)": report["ours_no_batching"],
                "insightface": report["baseline"]}
@@ -259,7 +248,7 @@ def run(quick: bool, repeats: int) -> dict[str, object]:
                       "images": {source: len(files) for source, files in paths.items()},
                       "bytes": sum(len(image.data) for image in images)},
         "face_counts": compare_counts(images, counts),
-        "machine": {**machine, "load_average_at_end": os.getloadavg()[0]},
+        "machine": {**machine, "load_average_at_end": round(os.getloadavg()[0], 2)},
         "ours_batching": {"settings": {"batching": True, **SERVER_SETTINGS}, "levels": tables["ours_batching"]},
         "ours_no_batching": {"settings": {"batching": False, **SERVER_SETTINGS},
                              "levels": tables["ours_no_batching"]},
@@ -270,13 +259,12 @@ def run(quick: bool, repeats: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few images, concurrency 1 and 2, one run")
-    parser.add_argument("--repeats", type=int, help="timed runs per configuration and level (default 5, quick 1)")
+    parser.add_argument("--repeats", type=int, help=f"timed runs per configuration and level (default {REPEATS}, "
+                                                    "quick 1)")
+    parser.add_argument("--out", type=Path, help="folder for core.json (default bench/results)")
     args = parser.parse_args()
-    repeats = args.repeats or (1 if args.quick else 5)
-    report = run(args.quick, repeats)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    output = RESULTS_DIR / ("core.quick.json" if args.quick else "core.json")
-    output.write_text(json.dumps(report, indent=2) + "\n")
+    report = run(args.quick, args.repeats or (1 if args.quick else REPEATS))
+    output = write_json(results_dir(args.out, args.quick), "core.json", report)
     print_table(report)
     print(f"written to {output}")
 
