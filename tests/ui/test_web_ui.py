@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import requests
@@ -158,6 +159,20 @@ def test_upload_faces_of_several_people_on_the_collection_page(browser: Browser,
                              for image in browser.find_all("#faces img.thumb")) or None, "every thumbnail to load")
     assert len(browser.find_all("#faces .face")) == len(ENROLLED)
     browser.screenshot("collection")
+
+
+def test_an_upload_says_which_files_failed_and_why(browser: Browser, tmp_path: Path, expected_console_errors: list[str]) -> None:
+    expected_console_errors.append("subject=Broken_Photo - Failed to load resource: the server responded with a status of 400")
+    broken = tmp_path / "Broken_Photo_0001.jpg"
+    broken.write_bytes(b"these bytes are no JPEG")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an image")
+    browser.choose_files("#upload-input", [broken, notes])
+    assert browser.wait_text(".toast.error", "not an image") == "1 file is not an image and left out"
+    browser.wait_text("#upload-summary", "^1 of 1 done, 1 failed$")
+    row = browser.find('#upload-results li[data-file="Broken_Photo_0001.jpg"] .state.failed')
+    assert row.text and row.text != "uploading…"
+    browser.wait_text("#faces-total", rf"^\({len(ENROLLED)}\)$")
 
 
 def test_search_rename_with_merge_and_delete_selected_faces(browser: Browser) -> None:

@@ -110,12 +110,3 @@ export class ServiceApi {
     return response.blob();
   }
 }
-
-/** An application and one of its services (with its key and collection size), for the service pages. */
-export async function loadService(appId, serviceId) {
-  const [app, service] = await Promise.all([
-    admin("GET", `/apps/${appId}`),
-    admin("GET", `/apps/${appId}/services/${serviceId}`),
-  ]);
-  return { app, service };
-}

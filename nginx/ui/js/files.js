@@ -54,11 +54,13 @@ export async function pool(items, limit, worker) {
 
 /**
  * Make `zone` accept dropped files and open `input` (a file input) when clicked or activated by
- * keyboard. `onFiles([{file, folder}])` gets the image files of either.
+ * keyboard. `onFiles([{file, folder}])` gets the image files of either; other files are reported in a toast.
  */
 export function dropZone(zone, input, onFiles) {
   const take = (picked) => {
     const images = picked.filter(({ file }) => isImage(file));
+    const others = picked.length - images.length;
+    if (others) toast(images.length ? `${others} file${others === 1 ? " is" : "s are"} not an image and left out` : "These files are not images", "error");
     if (images.length) onFiles(images);
   };
   zone.tabIndex = 0;

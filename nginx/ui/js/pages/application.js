@@ -1,9 +1,10 @@
 // One application: its services (with their API keys) and its members.
 
 import { admin } from "../api.js";
-import { busy, confirmDialog, copyText, errorArea, field, formDialog, h, heading, replace, toast } from "../dom.js";
+import { busy, confirmDialog, errorArea, field, formDialog, h, heading, replace, toast } from "../dom.js";
+import { keyField, typeBadge } from "../service.js";
 
-export const SERVICE_TYPES = [["RECOGNITION", "Recognition"], ["DETECTION", "Detection"], ["VERIFICATION", "Verification"]];
+const SERVICE_TYPES = [["RECOGNITION", "Recognition"], ["DETECTION", "Detection"], ["VERIFICATION", "Verification"]];
 const ROLES = [["OWNER", "Owner"], ["ADMINISTRATOR", "Administrator"], ["USER", "User"]];
 const USER_LISTERS = ["OWNER", "ADMINISTRATOR"];
 
@@ -41,16 +42,6 @@ function serviceForm(base, reload) {
     await reload();
   });
   return form;
-}
-
-/** An API key with a copy button. */
-export function keyField(apiKey) {
-  const copy = h("button", { type: "button", class: "small", text: "Copy", title: "Copy the API key" });
-  copy.addEventListener("click", () => busy(copy, async () => {
-    await copyText(apiKey);
-    toast("API key copied");
-  }));
-  return h("span", { class: "key" }, h("code", { class: "api-key", text: apiKey }), copy);
 }
 
 function serviceTable(appId, services, manage, reload) {
@@ -96,7 +87,7 @@ function serviceTable(appId, services, manage, reload) {
     };
     return h("tr", { dataset: { service: service.name } },
       h("td", {}, h("a", { href: link, text: service.name })),
-      h("td", {}, h("span", { class: `badge type-${service.type.toLowerCase()}`, text: service.type })),
+      h("td", {}, typeBadge(service)),
       h("td", {}, keyField(service.apiKey)),
       h("td", { class: "actions" },
         service.type === "RECOGNITION" ? h("a", { class: "button small", href: `${link}/collection`, text: "Collection" }) : null,

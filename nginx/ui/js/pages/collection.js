@@ -1,10 +1,10 @@
 // A recognition service's collection: subjects (search, add, rename or merge, delete), uploads of
 // many images at once, and the faces as thumbnails (select, delete).
 
-import { loadService, ServiceApi } from "../api.js";
+import { ServiceApi } from "../api.js";
 import { busy, confirmDialog, errorArea, formDialog, h, heading, replace, toast } from "../dom.js";
 import { dropZone, pool, subjectFromPath } from "../files.js";
-import { serviceLinks, serviceTrail } from "./dashboard.js";
+import { loadService, serviceLinks, serviceTrail } from "../service.js";
 
 const PAGE_SIZE = 24;
 const SHOWN_SUBJECTS = 300;
@@ -20,7 +20,7 @@ export async function render(container, { appId, serviceId }) {
   }
   const page = new CollectionPage(new ServiceApi(service.apiKey));
   replace(container, heading(serviceTrail(app, service, "Collection")), serviceLinks(app, service, "collection"), page.element);
-  await page.start();
+  await page.reload();
   return () => page.leave();
 }
 
@@ -39,17 +39,15 @@ class CollectionPage {
     this.subjectList = h("ul", { class: "subject-list", id: "subjects" });
     this.subjectCount = h("span", { class: "muted" });
     this.facesPanel = h("section", { class: "card faces", id: "faces" });
-    this.uploads = new Uploads(api, async () => {
-      await this.loadSubjects();
-      await this.loadFaces();
-    });
+    this.uploads = new Uploads(api, () => this.reload());
     this.element = h("div", { class: "collection" },
       h("aside", { class: "card subjects" },
         h("h2", {}, "Subjects ", this.subjectCount), this.search, this.addSubjectForm(), this.subjectList),
       h("div", { class: "stack" }, this.uploads.element, this.facesPanel));
   }
 
-  async start() {
+  /** Show the subjects and the faces as they are now. */
+  async reload() {
     await this.loadSubjects();
     await this.loadFaces();
   }
@@ -96,8 +94,7 @@ class CollectionPage {
       name.value = "";
       toast(`Subject ${added.subject} added`);
       this.selected = added.subject;
-      await this.loadSubjects();
-      await this.loadFaces();
+      await this.reload();
     });
     return form;
   }
@@ -129,8 +126,7 @@ class CollectionPage {
     const target = values.subject.trim();
     toast(merged ? `${name} merged into ${target}` : `${name} renamed to ${target}`);
     if (this.selected === name) this.selected = this.subjects.find((subject) => subject.toLowerCase() === target.toLowerCase()) || target;
-    await this.loadSubjects();
-    await this.loadFaces();
+    await this.reload();
   }
 
   async deleteSubject(name) {
@@ -138,8 +134,7 @@ class CollectionPage {
       () => this.api.request("DELETE", `/recognition/subjects/${encodeURIComponent(name)}`));
     if (!done) return;
     toast(`${name} deleted`);
-    await this.loadSubjects();
-    await this.loadFaces();
+    await this.reload();
   }
 
   async loadFaces() {
@@ -158,19 +153,18 @@ class CollectionPage {
     const title = this.selected === null ? "All faces" : `Faces of ${this.selected}`;
     const deleteButton = h("button", { type: "button", class: "danger", id: "delete-selected", disabled: this.checked.size === 0,
       text: `Delete selected (${this.checked.size})`, onclick: (event) => busy(event.currentTarget, () => this.deleteChecked()) });
-    const refreshDelete = () => {
+    // A face's check box was ticked or cleared: the selection, its card and the delete button follow.
+    const follow = (box, id) => {
+      if (box.checked) this.checked.add(id);
+      else this.checked.delete(id);
+      box.closest(".face").classList.toggle("checked", box.checked);
       deleteButton.disabled = this.checked.size === 0;
       deleteButton.textContent = `Delete selected (${this.checked.size})`;
     };
     const boxes = [];
     const cards = listing.faces.map((face) => {
       const box = h("input", { type: "checkbox", checked: this.checked.has(face.image_id), "aria-label": `Select a face of ${face.subject}` });
-      box.addEventListener("change", () => {
-        if (box.checked) this.checked.add(face.image_id);
-        else this.checked.delete(face.image_id);
-        card.classList.toggle("checked", box.checked);
-        refreshDelete();
-      });
+      box.addEventListener("change", () => follow(box, face.image_id));
       boxes.push([box, face.image_id]);
       const image = h("img", { alt: `A face of ${face.subject}`, class: "thumb", loading: "lazy" });
       const card = h("label", { class: `face${box.checked ? " checked" : ""}`, dataset: { imageId: face.image_id, subject: face.subject } },
@@ -181,11 +175,8 @@ class CollectionPage {
       const all = boxes.every(([box]) => box.checked);
       for (const [box, id] of boxes) {
         box.checked = !all;
-        if (box.checked) this.checked.add(id);
-        else this.checked.delete(id);
-        box.closest(".face").classList.toggle("checked", box.checked);
+        follow(box, id);
       }
-      refreshDelete();
     } });
     const pages = listing.total_pages;
     const pager = pages > 1 ? h("div", { class: "pager" },
@@ -245,8 +236,7 @@ class CollectionPage {
       this.thumbnails.delete(id);
     }
     this.checked.clear();
-    await this.loadSubjects();
-    await this.loadFaces();
+    await this.reload();
   }
 }
 

@@ -1,26 +1,11 @@
 // A service's dashboard: its key, the size of its collection and its requests per day.
 
-import { admin, loadService } from "../api.js";
+import { admin } from "../api.js";
 import { barChart } from "../chart.js";
 import { h, heading, replace } from "../dom.js";
-import { keyField } from "./application.js";
+import { keyField, loadService, serviceLinks, serviceTrail, typeBadge } from "../service.js";
 
 const DAYS = 30;
-
-/** The breadcrumb trail of a service's pages. */
-export function serviceTrail(app, service, ...rest) {
-  const base = `#/apps/${app.id}/services/${service.id}`;
-  return [["Applications", "#/apps"], [app.name, `#/apps/${app.id}`], ...(rest.length ? [[service.name, base], ...rest] : [service.name])];
-}
-
-/** Links between a service's pages. */
-export function serviceLinks(app, service, current) {
-  const base = `#/apps/${app.id}/services/${service.id}`;
-  const pages = [["dashboard", "Dashboard", base], ["test", "Test", `${base}/test`]];
-  if (service.type === "RECOGNITION") pages.splice(1, 0, ["collection", "Collection", `${base}/collection`]);
-  return h("nav", { class: "tabs" }, pages.map(([name, label, href]) =>
-    h("a", { href, text: label, class: name === current ? "active" : "", "aria-current": name === current ? "page" : false })));
-}
 
 /** The last `days` UTC days, oldest first, as "YYYY-MM-DD". */
 function lastDays(days) {
@@ -36,14 +21,14 @@ function tile(label, value, id) {
 }
 
 export async function render(container, { appId, serviceId }) {
-  const { app, service } = await loadService(appId, serviceId);
-  const stats = await admin("GET", `/apps/${appId}/services/${serviceId}/stats?days=${DAYS}`);
+  const [{ app, service }, stats] = await Promise.all([loadService(appId, serviceId),
+    admin("GET", `/apps/${appId}/services/${serviceId}/stats?days=${DAYS}`)]);
   const counts = Object.fromEntries(stats.requests.map((day) => [day.createdDate.slice(0, 10), day.requestCount]));
   const points = lastDays(DAYS).map((day) => ({ label: day.slice(5), value: counts[day] || 0 }));
   const total = points.reduce((sum, point) => sum + point.value, 0);
   const recognition = service.type === "RECOGNITION";
   replace(container,
-    heading(serviceTrail(app, service), h("span", { class: `badge type-${service.type.toLowerCase()}`, text: service.type })),
+    heading(serviceTrail(app, service), typeBadge(service)),
     serviceLinks(app, service, "dashboard"),
     h("section", { class: "card" }, h("h2", { text: "API key" }), keyField(service.apiKey),
       h("p", { class: "muted", text: "Send it in the x-api-key header of every call to /api/v1." })),

@@ -1,16 +1,17 @@
 // A service's test page: pick an image (two for verification), see what the API finds drawn on it,
 // the request as curl and the raw JSON answer.
 
-import { loadService, ServiceApi } from "../api.js";
+import { ServiceApi } from "../api.js";
 import { busy, copyText, errorArea, field, h, heading, replace, toast } from "../dom.js";
 import { decode, drawFaces, MATCH_COLOUR, OTHER_COLOUR } from "../draw.js";
 import { dropZone } from "../files.js";
-import { serviceLinks, serviceTrail } from "./dashboard.js";
+import { loadService, serviceLinks, serviceTrail } from "../service.js";
 
 const PLUGINS = [["landmarks", "Landmarks", true], ["age", "Age", true], ["gender", "Gender", true], ["pose", "Head pose", false],
   ["mask", "Mask", false]];
 // Similarities are calibrated so that 0.5 is the same-person threshold.
 const SAME_PERSON = 0.5;
+const UNDRAWABLE = "This browser cannot show this image format; the faces are listed below.";
 
 // What each service type sends and how its answer reads.
 const KINDS = {
@@ -141,6 +142,7 @@ class TestPage {
     } catch (error) {
       this.raw.textContent = JSON.stringify({ message: error.message, code: error.code }, null, 2);
       replace(this.results);
+      for (const canvas of this.canvases) canvas.hidden = true; // an earlier answer's drawing would mislead
       throw error;
     }
     this.raw.textContent = JSON.stringify(answer, null, 2);
@@ -182,7 +184,7 @@ class TestPage {
       h("td", { text: percent(face.box.probability) }),
       h("td", { class: "muted", text: `${face.box.x_min}, ${face.box.y_min} – ${face.box.x_max}, ${face.box.y_max}` })));
     replace(this.results,
-      drawn ? null : h("p", { class: "muted", text: "This browser cannot show this image format; the faces are listed below." }),
+      drawn ? null : h("p", { class: "muted", text: UNDRAWABLE }),
       faces.length === 0 ? h("p", { class: "empty", text: "No face found." }) : h("table", { class: "table" },
         h("thead", {}, h("tr", {}, ["Face", recognition ? "Subject and similarity" : null, "Traits", "Face probability", "Box"]
           .filter((title) => title !== null).map((title) => h("th", { text: title })))),
@@ -192,8 +194,9 @@ class TestPage {
   async showVerification(answer) {
     const result = answer.result[0];
     const source = result.source_image_face;
-    await this.draw(this.canvases[0], this.files.source_image, [source], () => ({ lines: ["source", shortTraits(source)].filter(Boolean), colour: MATCH_COLOUR }));
-    await this.draw(this.canvases[1], this.files.target_image, result.face_matches, (face) => ({
+    const sourceDrawn = await this.draw(this.canvases[0], this.files.source_image, [source],
+      () => ({ lines: ["source", shortTraits(source)].filter(Boolean), colour: MATCH_COLOUR }));
+    const targetDrawn = await this.draw(this.canvases[1], this.files.target_image, result.face_matches, (face) => ({
       lines: [`similarity ${face.similarity.toFixed(2)}`, shortTraits(face)].filter(Boolean),
       colour: face.similarity >= SAME_PERSON ? MATCH_COLOUR : OTHER_COLOUR,
     }));
@@ -203,6 +206,7 @@ class TestPage {
         h("span", { class: "muted", text: face.similarity >= SAME_PERSON ? "same person" : "different people" })),
       h("td", { text: traits(face).join("; ") })));
     replace(this.results,
+      sourceDrawn && targetDrawn ? null : h("p", { class: "muted", text: UNDRAWABLE }),
       h("p", {}, "Source face: ", traits(source).join("; ") || "found"),
       result.face_matches.length === 0 ? h("p", { class: "empty", text: "No face found in the target image." }) : h("table", { class: "table" },
         h("thead", {}, h("tr", {}, ["Target face", "Similarity", "Traits"].map((title) => h("th", { text: title })))),
