@@ -30,6 +30,9 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 _metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 _private = os.path.basename(_metrics_dir).startswith(_PRIVATE_PREFIX)
 
+# Unused, and its default path (~/.gunicorn/gunicorn.ctl) would be shared by every server of the machine.
+control_socket_disable = True
+
 # As long as the gateway lets through (nginx's 8 KiB header buffers): the gateway answers longer ones.
 limit_request_line = 8190
 

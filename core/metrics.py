@@ -74,8 +74,9 @@ def _record(method: str, code: grpc.StatusCode, seconds: float, response: object
     GRPC_REQUESTS.labels(method, code.name).inc()
     GRPC_LATENCY.labels(method).observe(seconds)
     extra: dict[str, object] = {"method": method, "code": code.name, "duration_ms": round(seconds * 1000, 1)}
+    faces = ""
     if isinstance(response, core_pb2.ProcessImageResponse):
         FACES.observe(len(response.faces))
         extra["faces"] = len(response.faces)
-    log.log(level, "%s %s %.1f ms%s", method, code.name, seconds * 1000,
-            f", {extra['faces']} faces" if "faces" in extra else "", extra=extra)
+        faces = f", {len(response.faces)} faces"
+    log.log(level, "%s %s %.1f ms%s", method, code.name, seconds * 1000, faces, extra=extra)

@@ -7,6 +7,9 @@ Unix socket only, keeps running after the process that started it exits, and kee
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 import warnings
 from pathlib import Path
 
@@ -21,12 +24,28 @@ EMBEDDED_PGDATA = PROJECT_ROOT / "var" / "pgdata"
 DATABASE_NAME = "likeness"
 
 
-def database_url(configured: str | None) -> str:
-    """The configured DATABASE_URL when there is one, else the embedded server's ``likeness``
-    database (the server is started and the database created when missing)."""
+def database_url(configured: str | None, pgdata: Path = EMBEDDED_PGDATA) -> str:
+    """The configured DATABASE_URL when there is one, else the ``likeness`` database of the embedded
+    server whose data lives in ``pgdata`` (the server is started and the database created when missing)."""
     if configured:
         return configured
-    return ensure_database(embedded_server_url(EMBEDDED_PGDATA, keep_running=True).set(database=DATABASE_NAME))
+    return ensure_database(embedded_server_url(pgdata, keep_running=True).set(database=DATABASE_NAME))
+
+
+def stop_embedded_server(pgdata: Path) -> None:
+    """Fast shutdown of the embedded PostgreSQL in ``pgdata``, if it runs: open connections are cut,
+    the data is flushed and kept. Returns once the server has exited."""
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, signal.SIGINT)
+        while True:
+            time.sleep(0.05)
+            os.kill(pid, 0)
+    except ProcessLookupError:
+        return
 
 
 def embedded_server_url(pgdata: Path, *, keep_running: bool) -> URL:

@@ -7,7 +7,6 @@ Internal servers listen on free ports of 127.0.0.1; only the gateway listens on 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sys
 import time
@@ -21,10 +20,10 @@ import requests
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from common.config import load_settings
-from db.engine import PROJECT_ROOT, embedded_server_url, ensure_database, DATABASE_NAME
+from db.engine import PROJECT_ROOT, database_url, stop_embedded_server
 from db.migrate import upgrade
 from runner.gateway import GatewaySettings, nginx_command, write_config
-from runner.supervisor import Supervised, process_exists, terminate_all
+from runner.supervisor import Supervised, terminate_all
 
 BIN = Path(sys.executable).parent
 GUNICORN_CONFIG = "python:common.gunicorn_config"
@@ -107,15 +106,13 @@ class LocalPlatform:
         terminate_all(gateway)  # first, so that no new request arrives
         terminate_all([process for process in self.processes.values() if process not in gateway])
         if self._embedded_pgdata is not None:
-            _stop_postgres(self._embedded_pgdata)
+            stop_embedded_server(self._embedded_pgdata)
             self._embedded_pgdata = None
 
     def _database(self) -> str:
-        if self.options.database_url:
-            return self.options.database_url
-        self._embedded_pgdata = self.options.run_dir / "pgdata"
-        server = embedded_server_url(self._embedded_pgdata, keep_running=True)
-        return ensure_database(server.set(database=DATABASE_NAME))
+        if not self.options.database_url:
+            self._embedded_pgdata = self.options.run_dir / "pgdata"
+        return database_url(self.options.database_url, self.options.run_dir / "pgdata")
 
     def _start_processes(self) -> None:
         options = self.options
@@ -166,17 +163,3 @@ def _gunicorn(application: str, address: str, workers: int, threads: int) -> lis
     return [str(BIN / "gunicorn"), "--config", GUNICORN_CONFIG, "--worker-class", "gthread",
             "--workers", str(workers), "--threads", str(threads), "--bind", address, "--graceful-timeout", "10",
             application]
-
-
-def _stop_postgres(pgdata: Path) -> None:
-    """Fast shutdown of the embedded PostgreSQL (open connections are cut, data is flushed)."""
-    pid_file = pgdata / "postmaster.pid"
-    if not pid_file.exists():
-        return
-    pid = int(pid_file.read_text().split()[0])
-    if not process_exists(pid):
-        return
-    os.kill(pid, signal.SIGINT)
-    deadline = time.monotonic() + 30
-    while process_exists(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)

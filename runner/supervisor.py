@@ -20,8 +20,9 @@ class Supervised:
     """One child process of the platform.
 
     Its output goes, line by line, to ``log_path`` and (when ``echo`` is given) to that stream as
-    ``name | line``. ``address`` is where it listens, ``metrics_url`` its Prometheus metrics (if any). A watcher thread restarts it when it exits while the platform runs, waiting a
-    little longer after each quick failure. ``healthy`` answers whether it serves.
+    ``name | line``. ``address`` is where it listens, ``metrics_url`` its Prometheus metrics (if any).
+    A watcher thread restarts it when it exits while the platform runs, waiting a little longer after
+    each quick failure. ``healthy`` answers whether it serves.
     """
 
     def __init__(self, name: str, command: list[str], env: dict[str, str], log_path: Path,
@@ -146,10 +147,3 @@ def terminate_all(processes: list[Supervised]) -> None:
     for thread in threads:
         thread.join()
 
-
-def process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

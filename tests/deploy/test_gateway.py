@@ -55,6 +55,7 @@ def test_too_large_a_request_gets_a_json_error(platform: LocalPlatform) -> None:
                            files={"file": ("big.jpg", body, "image/jpeg")}, timeout=60)
     assert answer.status_code == 413
     assert answer.json()["code"] == 26
+    assert re.fullmatch(r"[0-9a-f]{32}", answer.headers["X-Request-Id"])
     assert "larger" in answer.json()["message"]
 
 
@@ -96,7 +97,9 @@ def test_a_second_tls_gateway_serves_https_with_hsts(platform: LocalPlatform, tm
     try:
         answer = _wait_for(f"https://localhost:{port}/health", certificate)
         assert answer.status_code == 200 and answer.json()["status"] == "OK"
-        assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+        for path in ("/health", "/", API_ROUTE):  # "/" and /api/ add headers of their own: HSTS must stay
+            answer = requests.get(f"https://localhost:{port}{path}", verify=str(certificate), timeout=5)
+            assert answer.headers["Strict-Transport-Security"].startswith("max-age="), path
     finally:
         gateway.terminate()
         gateway.wait(timeout=10)

@@ -40,6 +40,7 @@ def make_run(tmp_path) -> Iterator[tuple[int, dict[str, str], subprocess.Popen]]
             log = output.read()
             output.close()
     assert "Stopped." in log, f"make run did not stop cleanly:\n{log[-3000:]}"
+    assert re.search(r"^api-1 +\| ", log, re.MULTILINE), f"make run showed no log line named api-1:\n{log[-3000:]}"
 
 
 def _wait_for_line(output, process: subprocess.Popen, line: str, timeout: float) -> None:

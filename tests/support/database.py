@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import signal
 import tempfile
 import time
 import uuid
@@ -23,10 +22,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from db.engine import embedded_server_url, ensure_database, make_engine, make_sessions, psycopg2_url
+from db.engine import (embedded_server_url, ensure_database, make_engine, make_sessions, psycopg2_url,
+                       stop_embedded_server)
 from db.models import Application, Service, ServiceType
 from db.migrate import upgrade
-from runner.supervisor import process_exists
 
 
 @functools.cache
@@ -72,16 +71,14 @@ class RestartableServer:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import pgserver
+        self._pgdata = pgdata
         self._server = pgserver.get_server(pgdata, cleanup_mode="delete")
         self.url = ensure_database(psycopg2_url(self._server.get_uri("postgres")).set(database="likeness"))
         upgrade(self.url)
 
     def restart(self, down_seconds: float = 0.0) -> None:
         """Fast shutdown (every connection is cut), an optional pause, and a start on the same data."""
-        pid = self._server.get_pid()
-        os.kill(pid, signal.SIGINT)
-        while process_exists(pid):
-            time.sleep(0.05)
+        stop_embedded_server(self._pgdata)
         time.sleep(down_seconds)
         self._server.ensure_postgres_running()
 
