@@ -16,15 +16,13 @@ D = TypeVar("D")
 
 TRUE_WORDS = {"true", "1", "yes", "on"}
 FALSE_WORDS = {"false", "0", "no", "off", ""}
+INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
 
 def raw(request: Request, name: str) -> str | None:
     """The parameter from the query string or a form field; None when absent."""
     values = request.args.getlist(name) + request.form.getlist(name)
     return ",".join(values) if values else None
-
-
-INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
 
 
 def integer(request: Request, name: str, default: int) -> int:

@@ -60,7 +60,7 @@ def platform_runs(out: Path, quick: bool) -> None:
         runs[str(core_servers)] = measured
         memory[str(core_servers)] = measured.pop("memory_mb")
     stamp = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": quick}
-    write_json(out, "load.json", {**stamp, **load.describe(quick), "core_servers": runs, "machine": machine_info()})
+    write_json(out, "load.json", {**stamp, **load.describe(levels, duration), "core_servers": runs, "machine": machine_info()})
     write_json(out, "memory.json", {**stamp, "unit": "MB resident (RSS), a process and its children",
                                     "core_servers": memory})
 

@@ -172,9 +172,9 @@ def measure(deployment: Deployment, levels: Sequence[int], duration: float, samp
     }
 
 
-def describe(quick: bool) -> dict[str, object]:
-    levels = QUICK_CONCURRENCY if quick else CONCURRENCY
-    return {"concurrency_levels": list(levels), "duration_s": QUICK_DURATION_S if quick else DURATION_S,
+def describe(levels: Sequence[int], duration: float) -> dict[str, object]:
+    """How the load was measured, for load.json."""
+    return {"concurrency_levels": list(levels), "duration_s": duration,
             "warm_up_requests_per_client": WARM_UP_REQUESTS, "images": IMAGES,
             "image_bytes": {Path(path).name: path.stat().st_size for path in (PORTRAIT, SAME_PERSON)},
             "method": __doc__.split("\n\n")[1].replace("\n", " ")}

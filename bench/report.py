@@ -317,8 +317,8 @@ def sizing(load: dict, core: dict) -> str:
     if "2" in load["core_servers"]:
         two = load["core_servers"]["2"]["endpoints"]
         best_two = max(two["recognize"].values(), key=lambda row: row["rps"])
-        text += (f" A second core server on the same 2 cores gives {best_two['rps']:.0f} recognitions/s: "
-                 "with the CPU already busy, more servers only help on more cores or machines.")
+        text += (f" A second core server on the same {load['machine']['cores']} cores gives {best_two['rps']:.0f} "
+                 "recognitions/s: with the CPU already busy, more servers only help on more cores or machines.")
     lines.append(text)
     return "\n".join(lines)
 
@@ -384,7 +384,8 @@ def section_accuracy(accuracy: dict, image: str) -> str:
         lines.append(f"- Published for {published['model']}: LFW {_percent(published['lfw_accuracy'])} on the full "
                      f"6,000 pairs ({published['source']}); measured on this LFW dev half by the models' manifest: "
                      f"{published.get('measured_on_lfw_dev_by_models_manifest', '-')}. The official-pair figure "
-                     "here has few different-person pairs per fold (122 in all), so its spread is wide.")
+                     f"here has few different-person pairs per fold ({verified['impostor_pairs']} in all), so its "
+                     "spread is wide.")
     lines += [
         "", f"![roc]({image})", "",
         "### Identification", "",

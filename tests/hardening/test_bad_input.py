@@ -3,6 +3,7 @@ status and CompreFace error code (never a 5xx), and a refused write leaves the c
 
 The images are made here from real LFW portraits (tests/hardening/images.py). A ``data:`` URL prefix
 on base64 is refused with code 21, as CompreFace's strict base64 check does (compreface.md 1.0).
+The admin's JSON bodies get the same care for the one thing PostgreSQL cannot store (a NUL character).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 import requests
 
 from runner.platform import LocalPlatform
+from tests.admin.client import HttpClient
 from tests.hardening import images
 from tests.hardening.client import Api, error_of
 from tests.hardening.figures import record
@@ -281,7 +283,8 @@ SUBJECT_CASES = [
 
 def test_subject_names(api: Api, tally: Tally) -> None:
     """Each name is refused with its code or stored verbatim; refusals leave the collection unchanged;
-    SQL-looking names are plain text (the tables are still there and hold exactly what was accepted)."""
+    SQL-looking names are plain text (the tables are still there and hold exactly what was accepted);
+    listing the faces of a name with a NUL character finds none."""
     accepted = set(api.collection().subjects)
     wrong = []
     for name, by_subjects, by_faces in SUBJECT_CASES:
@@ -305,6 +308,9 @@ def test_subject_names(api: Api, tally: Tally) -> None:
                 accepted.add(name)
     assert wrong == [], "\n".join(wrong)
     assert set(api.collection().subjects) == accepted
+    listed = api.call("GET", "/api/v1/recognition/faces", params={"subject": "nul\x00character"})
+    tally.count(listed)
+    assert (listed.status_code, listed.json()["faces"]) == (200, []), listed.text
 
 
 # Ids: unknown (a well-formed UUID no face has), malformed, SQL-looking, NUL, long.
@@ -378,3 +384,13 @@ def test_embedding_endpoints(api: Api, stored_face: str, tally: Tally, name: str
         if error_of(response)[:2] != (status, code):
             wrong.append(f"{path}: {error_of(response)}")
     assert wrong == [], "\n".join(wrong)
+
+
+def test_admin_text_with_a_nul_character(hardened: LocalPlatform) -> None:
+    """PostgreSQL stores no NUL character: the admin refuses one anywhere in a JSON body (a sign-in's
+    e-mail, a key nested in a sign-up's body) with code 26 before the database sees it."""
+    browser = HttpClient(hardened.url)
+    for path, fields in (("/sign-in", {"email": "nul\x00@example.org", "password": "x"}),
+                         ("/sign-up", {"email": "nul@example.org", "password": "a long enough password",
+                                       "extra": [{"key\x00": 1}]})):
+        assert "NUL character" in browser.post(path, fields).error(400, 26)
