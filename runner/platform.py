@@ -74,7 +74,6 @@ class LocalPlatform:
         self.options = options or PlatformOptions()
         self.processes: dict[str, Supervised] = {}
         self.database_url = ""
-        self._embedded_pgdata: Path | None = None
         self._gateway: GatewaySettings | None = None
 
     @property
@@ -91,7 +90,7 @@ class LocalPlatform:
 
     def start(self) -> None:
         try:
-            self.database_url = self._database()
+            self.database_url = database_url(self.options.database_url, self._pgdata)
             upgrade(self.database_url)
             self._start_processes()
             deadline = time.monotonic() + START_TIMEOUT_S
@@ -105,14 +104,12 @@ class LocalPlatform:
         gateway = [self.processes["gateway"]] if "gateway" in self.processes else []
         terminate_all(gateway)  # first, so that no new request arrives
         terminate_all([process for process in self.processes.values() if process not in gateway])
-        if self._embedded_pgdata is not None:
-            stop_embedded_server(self._embedded_pgdata)
-            self._embedded_pgdata = None
-
-    def _database(self) -> str:
         if not self.options.database_url:
-            self._embedded_pgdata = self.options.run_dir / "pgdata"
-        return database_url(self.options.database_url, self.options.run_dir / "pgdata")
+            stop_embedded_server(self._pgdata)  # a no-op when it does not run
+
+    @property
+    def _pgdata(self) -> Path:
+        return self.options.run_dir / "pgdata"
 
     def _start_processes(self) -> None:
         options = self.options

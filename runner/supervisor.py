@@ -14,6 +14,7 @@ from typing import TextIO
 
 RESTART_DELAYS_S = (0.5, 1, 2, 5, 10)  # after 1, 2, 3... quick failures in a row
 STOP_TIMEOUT_S = 20
+_ECHO_LOCK = threading.Lock()  # one for every process, so that their lines never interleave
 
 
 class Supervised:
@@ -38,7 +39,6 @@ class Supervised:
         self._healthy = healthy
         self._echo = echo
         self._cwd = cwd
-        self._echo_lock = threading.Lock()
         self._stopping = threading.Event()
         self._lifecycle = threading.Lock()  # a restart and a stop never cross
         self._process: subprocess.Popen[bytes] | None = None
@@ -106,7 +106,7 @@ class Supervised:
                 log.write(line)
                 log.flush()
                 if self._echo is not None:
-                    with self._echo_lock:
+                    with _ECHO_LOCK:
                         self._echo.write(f"{self.name:<8} | {line.decode(errors='replace').rstrip()}\n")
                         self._echo.flush()
 
@@ -134,7 +134,7 @@ class Supervised:
         with self.log_path.open("a") as log:
             log.write(line)
         stream = self._echo or sys.stderr
-        with self._echo_lock:
+        with _ECHO_LOCK:
             stream.write(line)
             stream.flush()
 
