@@ -24,7 +24,7 @@ from core.plugins.age_gender import AGE_VALUES, age_ranges
 from core.plugins.mask import MaskPlugin, decode, iou, ssd_anchors
 from core.plugins.pose import MEAN_FACE_MM, head_pose
 from core.runtime import RuntimeOptions, SessionFactory
-from proto import core_pb2
+from core.results import AgeRange, Label, PluginResult
 from tests.support.paths import DATA_DIR, MODELS_DIR
 
 SAMPLES = DATA_DIR / "compreface-samples"
@@ -49,7 +49,7 @@ def sessions() -> SessionFactory:
 
 def model_paths(pack: ModelPack, models_dir: Path) -> dict[str, Path | str]:
     paths: dict[str, Path | str] = {}
-    for slug, spec in pack.plugins.items():
+    for slug, spec in pack.model_files().items():
         try:
             paths[slug] = verified_path(models_dir, spec)
         except PackError as error:
@@ -89,9 +89,9 @@ def central_face(faces: Sequence[DetectedFace], image: np.ndarray) -> DetectedFa
     return min(faces, key=lambda face: float(np.linalg.norm(face.box.reshape(2, 2).mean(0) - centre)))
 
 
-def annotate(plugin: FacePlugin, image: np.ndarray, faces: Sequence[DetectedFace]) -> list[core_pb2.Face]:
-    results = [core_pb2.Face() for _ in faces]
-    plugin.annotate(image, faces, results)
+def annotate(plugin: FacePlugin, image: np.ndarray, faces: Sequence[DetectedFace]) -> list[PluginResult]:
+    results = plugin.annotate(image, faces)
+    assert len(results) == len(faces)
     return results
 
 
@@ -103,7 +103,7 @@ def lfw_subject(detector: SCRFD, path: Path) -> tuple[np.ndarray, DetectedFace]:
 def test_every_plugin_handles_an_image_without_faces(plugins: dict[str, FacePlugin]) -> None:
     image = np.zeros((64, 64, 3), dtype=np.uint8)
     for plugin in plugins.values():
-        plugin.annotate(image, [], [])
+        assert plugin.annotate(image, []) == []
 
 
 # --- 106 landmarks -----------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def test_106_landmarks_lie_on_the_face_and_contain_the_5_keypoints(
         image = read_rgb(path)
         faces = detect(detector, image)
         for face, result in zip(faces, annotate(plugins["landmarks2d106"], image, faces)):
-            points = np.array([(p.x, p.y) for p in result.landmarks2d106])
+            points = result.points
             assert points.shape == (106, 2)
             margin = 0.25 * (face.box[2:] - face.box[:2]).max()
             assert (points >= face.box[:2] - margin).all() and (points <= face.box[2:] + margin).all()
@@ -139,7 +139,7 @@ def test_106_landmarks_equal_insightface_own_landmark_model(
     faces = detect(detector, image)
     for face, result in zip(faces, annotate(plugins["landmarks2d106"], image, faces)):
         expected = reference.get(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), InsightFace(bbox=face.box))
-        points = np.array([(p.x, p.y) for p in result.landmarks2d106])
+        points = result.points
         assert np.abs(points - expected).max() < 0.05
 
 
@@ -152,8 +152,7 @@ def test_106_landmarks_of_a_batch_equal_those_of_single_faces(
     batched = annotate(plugins["landmarks2d106"], image, faces)
     for face, result in zip(faces, batched):
         single = annotate(plugins["landmarks2d106"], image, [face])[0]
-        pairs = zip(result.landmarks2d106, single.landmarks2d106)
-        assert max(abs(a.x - b.x) + abs(a.y - b.y) for a, b in pairs) < 0.01
+        assert np.abs(result.points - single.points).sum(axis=1).max() < 0.01
 
 
 # --- gender and age ----------------------------------------------------------------------------
@@ -185,7 +184,7 @@ def test_gender_of_compreface_sample_people(
     for person, faces in compreface_people.items():
         expected = "male" if ANNOTATIONS["persons"][person]["is_male"] else "female"
         for image, face in faces:
-            gender = annotate(plugins["gender"], image, [face])[0].gender
+            gender = annotate(plugins["gender"], image, [face])[0]
             assert gender.value == expected, person
             assert 0.5 <= gender.probability <= 1.0
 
@@ -196,7 +195,7 @@ def test_gender_of_well_known_lfw_people(
 ) -> None:
     for path in lfw_images(names, 2):
         image, face = lfw_subject(detector, path)
-        assert annotate(plugins["gender"], image, [face])[0].gender.value == expected, path.name
+        assert annotate(plugins["gender"], image, [face])[0].value == expected, path.name
 
 
 @pytest.mark.parametrize("person", ["A", "B"])
@@ -205,7 +204,7 @@ def test_age_of_compreface_sample_people(
     person: str,
 ) -> None:
     for image, face in compreface_people[person]:
-        age = annotate(plugins["age"], image, [face])[0].age
+        age = annotate(plugins["age"], image, [face])[0]
         assert 15 <= age.low <= age.high <= 45, (person, age)
         assert 0.0 < age.probability <= 1.0
 
@@ -216,18 +215,14 @@ def test_gender_and_age_of_a_batch_equal_those_of_single_faces(
     image = read_rgb(SAMPLES / "000_5.jpg")
     faces = detect(detector, image)
 
-    def gender_and_age(some_faces: Sequence[DetectedFace]) -> list[core_pb2.Face]:
-        results = annotate(plugins["gender"], image, some_faces)
-        plugins["age"].annotate(image, some_faces, results)
-        return results
+    def gender_and_age(some_faces: Sequence[DetectedFace]) -> list[tuple[Label, AgeRange]]:
+        return list(zip(annotate(plugins["gender"], image, some_faces), annotate(plugins["age"], image, some_faces)))
 
-    for face, batched in zip(faces, gender_and_age(faces)):
-        single = gender_and_age([face])[0]
-        assert (batched.gender.value, batched.age.low, batched.age.high) == (
-            single.gender.value, single.age.low, single.age.high
-        )
-        assert batched.gender.probability == pytest.approx(single.gender.probability, abs=1e-4)
-        assert batched.age.probability == pytest.approx(single.age.probability, abs=1e-4)
+    for face, (gender, age) in zip(faces, gender_and_age(faces)):
+        single_gender, single_age = gender_and_age([face])[0]
+        assert (gender.value, age.low, age.high) == (single_gender.value, single_age.low, single_age.high)
+        assert gender.probability == pytest.approx(single_gender.probability, abs=1e-4)
+        assert age.probability == pytest.approx(single_age.probability, abs=1e-4)
 
 
 def test_age_range_is_the_interquartile_range_around_the_expected_age() -> None:
@@ -264,7 +259,7 @@ LFW_MASK_SET = (*MEN, *WOMEN, "Jennifer_Lopez", "Sharon_Stone")
 def test_no_mask_on_lfw_faces(plugins: dict[str, FacePlugin], detector: SCRFD) -> None:
     for path in lfw_images(LFW_MASK_SET, 1):
         image, face = lfw_subject(detector, path)
-        mask = annotate(plugins["mask"], image, [face])[0].mask
+        mask = annotate(plugins["mask"], image, [face])[0]
         assert mask.value == "without_mask", path.name
         assert 0.5 <= mask.probability <= 1.0
 
@@ -273,7 +268,7 @@ def test_mask_on_most_synthetic_masks(plugins: dict[str, FacePlugin], detector: 
     answers = []
     for path in lfw_images(LFW_MASK_SET, 1):
         image, face = lfw_subject(detector, path)
-        answers.append(annotate(plugins["mask"], paint_mask(image, face), [face])[0].mask.value)
+        answers.append(annotate(plugins["mask"], paint_mask(image, face), [face])[0].value)
     assert answers.count("with_mask") >= 0.75 * len(answers), answers
 
 
@@ -296,14 +291,14 @@ def test_mask_falls_back_to_the_best_overlapping_box(
     strict = spec.model_copy(update={"params": {**spec.params, "min_iou": 1.01}})
     plugin = MaskPlugin(strict, verified_path(MODELS_DIR, spec), sessions)
     image, face = lfw_subject(detector, lfw_images(MEN, 1)[0])
-    assert annotate(plugin, image, [face])[0].mask.value == "without_mask"
-    assert annotate(plugin, paint_mask(image, face), [face])[0].mask.value == "with_mask"
+    assert annotate(plugin, image, [face])[0].value == "without_mask"
+    assert annotate(plugin, paint_mask(image, face), [face])[0].value == "with_mask"
 
 
 # --- pose --------------------------------------------------------------------------------------
 
 def pose_of(plugins: dict[str, FacePlugin], image: np.ndarray, face: DetectedFace) -> np.ndarray:
-    pose = annotate(plugins["pose"], image, [face])[0].pose
+    pose = annotate(plugins["pose"], image, [face])[0]
     return np.array([pose.pitch, pose.yaw, pose.roll])
 
 
@@ -382,16 +377,17 @@ def test_pose_of_a_projected_mean_face(
 def test_build_plugins_reports_a_missing_model_unavailable(
     pack: ModelPack, sessions: SessionFactory, tmp_path: Path
 ) -> None:
-    for slug, spec in pack.plugins.items():
-        if slug != "mask":
-            (tmp_path / spec.file).parent.mkdir(parents=True, exist_ok=True)
-            (tmp_path / spec.file).symlink_to(MODELS_DIR / spec.file)
+    files = [model.file for role, model in pack.model_files().items() if role not in ("mask", "liveness.v1se")]
+    for file in files:
+        (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / file).symlink_to(MODELS_DIR / file)
     available, unavailable = build_plugins(pack, model_paths(pack, tmp_path), sessions)
-    assert set(unavailable) == {"mask"}
+    assert set(unavailable) == {"mask", "liveness"}
     assert "missing" in unavailable["mask"]
-    assert set(available) == {"pose", "landmarks2d106", "age", "gender"}
+    assert "4_0_0_80x80_MiniFASNetV1SE" in unavailable["liveness"], "the absent companion file is named"
+    assert set(available) == {"pose", "landmarks2d106", "age", "gender", "quality"}
     assert {slug: plugin.version for slug, plugin in available.items() if slug != "pose"} == {
-        slug: pack.plugins[slug].version for slug in ("landmarks2d106", "age", "gender")
+        slug: pack.plugins[slug].version for slug in ("landmarks2d106", "age", "gender", "quality")
     }
 
 
