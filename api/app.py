@@ -41,9 +41,9 @@ def create_app(settings: ApiSettings | None = None) -> Flask:
     atexit.register(platform.stop)
     app.extensions["likeness"] = platform
 
-    from api.views import embeddings, faces, infrastructure, recognition, subjects, verification
+    from api.views import embeddings, faces, infrastructure, recognition, search, subjects, verification
     prefix = settings.api_basepath.rstrip("/")
-    for module in (subjects, faces, recognition, verification, embeddings, infrastructure):
+    for module in (subjects, faces, recognition, search, verification, embeddings, infrastructure):
         app.register_blueprint(module.blueprint, url_prefix=prefix)
     install_request_hooks(app, HTTP, "api")
     app.add_url_rule(f"{prefix}/metrics", "metrics", metrics_view(IndexSizes(platform.indexes)))

@@ -27,6 +27,11 @@ def face_object(face: pb.Face, plugins: list[str], status: bool, round_probabili
                           "yaw": round(face.pose.yaw, 2)}
     if "mask" in plugins and face.HasField("mask"):
         result["mask"] = {"probability": round(face.mask.probability, 5), "value": face.mask.value}
+    if "quality" in plugins and face.HasField("quality"):
+        result["quality"] = {"value": round(face.quality.value, 4), "acceptable": face.quality.acceptable,
+                             "reasons": list(face.quality.reasons)}
+    if "liveness" in plugins and face.HasField("liveness"):
+        result["liveness"] = {"probability": round(face.liveness.probability, 5), "value": face.liveness.value}
     if CALCULATOR in plugins:
         result["embedding"] = list(face.embedding)
     if "landmarks2d106" in plugins and face.landmarks2d106:

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger, DateTime, Enum, ForeignKey, Index, Integer, LargeBinary, MetaData, String, func,
+    BigInteger, DateTime, Enum, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.dialects.postgresql import UUID
@@ -102,6 +102,13 @@ class Service(Base):
     # see a missed message.
     collection_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = _now()
+    # Recognition settings (api/services/recognition_settings.py): the similarity threshold used
+    # when a request gives none ("auto" or a number in [0, 1]; NULL: none, as CompreFace), the
+    # per-search chance of naming a stranger that "auto" keeps to, and the enrolment minimum
+    # quality (NULL: the model pack's acceptable level; 0: no gate).
+    similarity_threshold: Mapped[str | None] = mapped_column(String(16), default=None)
+    stranger_target: Mapped[float] = mapped_column(Float, default=0.01, server_default="0.01")
+    min_quality: Mapped[float | None] = mapped_column(Float, default=None)
 
     application: Mapped[Application] = relationship(back_populates="services")
 

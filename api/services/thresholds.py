@@ -93,3 +93,10 @@ def strangers_named(tail: ImpostorTail, threshold: float, faces: int) -> float:
     if faces <= 0:
         return 0.0
     return -math.expm1(faces * math.log1p(-tail.far_at(threshold)))
+
+
+def tail_of(points: Sequence[object]) -> ImpostorTail | None:
+    """The tail from GetStatus's ``impostor_tail`` (objects with similarity and far); None when empty."""
+    if not points:
+        return None
+    return ImpostorTail.from_points([(point.similarity, point.far) for point in points])

@@ -10,6 +10,8 @@ from api import errors
 from api.app import platform
 from api.image_input import request_image
 from api.params import ImageParams
+from api.services.face_checks import LIVENESS, require_plugin
+from api.services.thresholds import ImpostorTail, tail_of
 from proto import core_pb2 as pb
 
 
@@ -33,6 +35,19 @@ def find_faces(image_bytes: bytes, params: ImageParams, plugins: list[str], *, l
 def similarity_coefficients() -> tuple[float, float]:
     status = platform().core.status()
     return status.similarity_c0, status.similarity_c1
+
+
+def impostor_tail() -> ImpostorTail | None:
+    return tail_of(platform().core.status().impostor_tail)
+
+
+def liveness_plugins(plugins: list[str], required: bool) -> list[str]:
+    """``plugins`` plus liveness when the request requires it (code 26 if the core cannot judge it)."""
+    if not required:
+        return plugins
+    status = platform().core.status()
+    require_plugin(LIVENESS, status.available_plugins, dict(status.unavailable_plugins), "require_liveness=true")
+    return plugins if LIVENESS in plugins else [*plugins, LIVENESS]
 
 
 def calculator_version() -> str:

@@ -12,9 +12,10 @@ from api import errors, params
 from api.app import json_response, platform
 from api.collection_store import Collection
 from api.face_json import core_plugins, face_object
+from api.services.face_checks import QUALITY, check_live, check_quality, minimum_quality, require_plugin
 from api.similarity import normalised, similarity_from_cosine
-from api.views.common import (Stopwatch, calculator_version, find_faces, image, similarity_coefficients,
-                              with_status)
+from api.views.common import (Stopwatch, calculator_version, find_faces, image, liveness_plugins,
+                              similarity_coefficients, with_status)
 from db.models import ServiceType
 
 blueprint = Blueprint("faces", __name__)
@@ -25,17 +26,29 @@ def _service_id() -> int:
     return platform().keys.service(request, ServiceType.RECOGNITION).id
 
 
+def _quality_gate(requested: float | None, service_minimum: float | None) -> float:
+    """The minimum quality for this enrolment (0: none); code 26 if asked for without a quality model."""
+    status = platform().core.status()
+    minimum = minimum_quality(requested, service_minimum, status.quality_acceptable_at)
+    if minimum > 0:
+        require_plugin(QUALITY, status.available_plugins, dict(status.unavailable_plugins), "min_quality")
+    return minimum
+
+
 @blueprint.post("/api/v1/recognition/faces")
 def add_face():
-    service_id = _service_id()
+    service = platform().keys.service(request, ServiceType.RECOGNITION)
+    service_id = service.id
     subject = params.raw(request, "subject")
     if subject is None or not subject.strip():
         raise errors.validation("Subject name is empty; ")
     image_params = params.image_params(request)
+    minimum = _quality_gate(params.min_quality(request), service.settings.min_quality)
     image_bytes = image()
-    response = find_faces(image_bytes, image_params, ["calculator"], limit=2)
+    response = find_faces(image_bytes, image_params, ["calculator", QUALITY] if minimum else ["calculator"], limit=2)
     if len(response.faces) > 1:
         raise errors.more_than_one_face()
+    check_quality(response.faces[0], minimum)
     embedding = normalised(np.array(response.faces[0].embedding))
     stored_image = image_bytes if platform().settings.save_images_to_db else None
     stored = platform().store.add_face(service_id, subject, embedding, calculator_version(), stored_image)
@@ -113,12 +126,16 @@ def static_face_image(api_key: str, image_id: str):
 def verify_against_face(image_id: str):
     service_id = _service_id()
     image_params = params.image_params(request)
+    require_liveness = params.boolean(request, "require_liveness", False)
     stored = platform().store.face(service_id, image_id)
     image_bytes = image()
     if stored is None:
         raise errors.image_id_incorrect()
     watch = Stopwatch()
-    response = find_faces(image_bytes, image_params, core_plugins(image_params.face_plugins, True))
+    response = find_faces(image_bytes, image_params,
+                          liveness_plugins(core_plugins(image_params.face_plugins, True), require_liveness))
+    if require_liveness:
+        check_live(response.faces)
     started = time.perf_counter()
     c0, c1 = similarity_coefficients()
     face, reference = stored

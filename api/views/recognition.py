@@ -7,11 +7,14 @@ import time
 import numpy as np
 from flask import Blueprint, request
 
-from api import params
+from api import errors, params
 from api.app import json_response, platform
 from api.face_json import core_plugins, face_object
+from api.services.face_checks import check_live
+from api.services.recognition_settings import settle_threshold
 from api.similarity import normalised, similarity_from_cosine
-from api.views.common import Stopwatch, find_faces, image, similarity_coefficients, with_status
+from api.views.common import (Stopwatch, find_faces, image, impostor_tail, liveness_plugins, similarity_coefficients,
+                              with_status)
 from db.models import ServiceType
 
 blueprint = Blueprint("recognition", __name__)
@@ -22,13 +25,20 @@ def recognize():
     service = platform().keys.service(request, ServiceType.RECOGNITION)
     image_params = params.image_params(request)
     count = params.prediction_count(request)
-    threshold = params.similarity_threshold(request)
+    requested_threshold = params.similarity_threshold(request)
     detect = params.boolean(request, "detect_faces", True)
+    require_liveness = params.boolean(request, "require_liveness", False)
+    if require_liveness and not detect:
+        raise errors.validation("require_liveness=true needs detect_faces=true: liveness looks around the face; ")
+    threshold = settle_threshold(requested_threshold, service.settings, platform().indexes.size(service.id),
+                                 impostor_tail, fallback=0.0)
     image_bytes = image()
     platform().counter.count(service.id)
     watch = Stopwatch()
-    response = find_faces(image_bytes, image_params, core_plugins(image_params.face_plugins, True),
-                          whole_image=not detect)
+    plugins = liveness_plugins(core_plugins(image_params.face_plugins, True), require_liveness)
+    response = find_faces(image_bytes, image_params, plugins, whole_image=not detect)
+    if require_liveness:
+        check_live(response.faces)
     started = time.perf_counter()
     embeddings = normalised(np.array([face.embedding for face in response.faces]))
     candidates = platform().indexes.search(service.id, embeddings, count)
