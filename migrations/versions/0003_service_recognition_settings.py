@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # This revision's id is 33 characters, one more than alembic's version table holds by default;
+    # alembic records it after upgrade() in the same transaction, so widening here is enough.
+    op.alter_column("alembic_version", "version_num", type_=sa.String(64), existing_nullable=False)
     op.add_column("services", sa.Column("similarity_threshold", sa.String(16), nullable=True))
     op.add_column("services", sa.Column("stranger_target", sa.Float(), server_default="0.01", nullable=False))
     op.add_column("services", sa.Column("min_quality", sa.Float(), nullable=True))
