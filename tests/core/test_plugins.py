@@ -1,4 +1,4 @@
-"""Face plugins (106 landmarks, age, gender, mask, pose) on real models and real photos.
+"""Face plugins (106 landmarks, age, gender, mask, pose, quality, liveness) on real models and real photos.
 
 Faces come from InsightFace's own SCRFD (the installed ``insightface`` package) so that these
 tests do not depend on our detector.
@@ -20,9 +20,12 @@ from insightface.model_zoo.scrfd import SCRFD
 from core.faces import DetectedFace
 from core.model_pack import ModelPack, PackError, load_pack, verified_path
 from core.plugins import FacePlugin, build_plugins
+from bench.degrade import printed_in_frame
 from core.plugins.age_gender import AGE_VALUES, age_ranges
+from core.plugins.liveness import crop_window, reference_box
 from core.plugins.mask import MaskPlugin, decode, iou, ssd_anchors
 from core.plugins.pose import MEAN_FACE_MM, head_pose
+from core.plugins.quality import scaled_quality
 from core.runtime import RuntimeOptions, SessionFactory
 from core.results import AgeRange, Label, PluginResult
 from tests.support.paths import DATA_DIR, MODELS_DIR
@@ -394,3 +397,71 @@ def test_build_plugins_reports_a_missing_model_unavailable(
 def test_pose_is_always_available(pack: ModelPack, sessions: SessionFactory) -> None:
     available, unavailable = build_plugins(pack.model_copy(update={"plugins": {}}), {}, sessions)
     assert list(available) == ["pose"] and unavailable == {}
+
+
+# --- quality -----------------------------------------------------------------------------------
+
+def test_quality_scale_is_anchored_on_the_lfw_dev_percentiles(pack: ModelPack) -> None:
+    table = np.asarray(pack.plugins["quality"].params["raw_at_percent"], dtype=np.float64)
+    percents, raw = table[:, 0], table[:, 1]
+    assert scaled_quality(raw[0], percents, raw) == pytest.approx(0.5)
+    assert scaled_quality(raw[-1], percents, raw) == pytest.approx(1.0)
+    assert scaled_quality(raw[0] / 2, percents, raw) == pytest.approx(0.25)
+    assert scaled_quality(0.0, percents, raw) == 0.0
+    median = raw[list(percents).index(50)]
+    assert scaled_quality(median, percents, raw) == pytest.approx(0.5 + 0.5 * 49 / 99)
+    values = scaled_quality(np.linspace(0, 1, 200), percents, raw)
+    assert (np.diff(values) >= 0).all()
+
+
+def test_quality_of_good_lfw_faces_is_acceptable_and_falls_with_blur(
+    plugins: dict[str, FacePlugin], detector: SCRFD
+) -> None:
+    for path in lfw_images(MEN + WOMEN, 1):
+        image, face = lfw_subject(detector, path)
+        sharp = annotate(plugins["quality"], image, [face])[0]
+        blurred = annotate(plugins["quality"], cv2.GaussianBlur(image, (0, 0), 4.0), [face])[0]
+        assert sharp.acceptable and sharp.value >= 0.5, path.name
+        assert blurred.value < sharp.value - 0.1, path.name
+        assert "blur" in blurred.reasons
+
+
+def test_quality_names_a_small_face_and_a_turned_head(plugins: dict[str, FacePlugin], detector: SCRFD) -> None:
+    image, face = lfw_subject(detector, LFW / "Tony_Blair" / "Tony_Blair_0002.jpg")
+    small_image = cv2.resize(image, (image.shape[1] // 4, image.shape[0] // 4), interpolation=cv2.INTER_AREA)
+    small = central_face(detect(detector, small_image), small_image)
+    assert "face_too_small" in annotate(plugins["quality"], small_image, [small])[0].reasons
+    # The mean face turned 60 degrees and projected where this face is (as in the pose tests below).
+    yaw = cv2.Rodrigues(np.radians(60.0) * np.array([0.0, 1.0, 0.0]))[0]
+    camera_points = MEAN_FACE_MM @ yaw.T + [0.0, 0.0, 250 * 63.0 / 45]
+    landmarks = camera_points[:, :2] / camera_points[:, 2:] * 250 + face.landmarks[2]
+    turned = DetectedFace(box=face.box, score=face.score, landmarks=landmarks.astype(np.float32))
+    assert "strong_head_pose" in annotate(plugins["quality"], image, [turned])[0].reasons
+
+
+# --- liveness ----------------------------------------------------------------------------------
+
+def test_liveness_crop_window_is_shifted_not_shrunk_at_the_image_edge() -> None:
+    assert crop_window(250, 250, (100.0, 100.0, 50.0, 50.0), 2.7) == (57, 57, 192, 192)
+    left, top, right, bottom = crop_window(250, 250, (0.0, 10.0, 50.0, 50.0), 2.7)
+    assert (left, right - left) == (0, 135) and top == 0
+    # A scale the image cannot hold is reduced to what fits.
+    assert crop_window(100, 100, (40.0, 40.0, 20.0, 20.0), 10.0) == (0, 0, 99, 99)
+
+
+def test_liveness_reference_box_is_wider_shorter_and_lower() -> None:
+    x, y, width, height = reference_box(np.array([100, 100, 187.1, 218.2]), 0.871, 1.182, 0.079)
+    assert (width, height) == pytest.approx((100.0, 100.0))
+    assert y + height / 2 == pytest.approx(159.1 + 7.9)
+
+
+def test_liveness_calls_real_photos_real_and_a_printed_photo_a_spoof(
+    plugins: dict[str, FacePlugin], detector: SCRFD
+) -> None:
+    for name in ("Jacques_Chirac_0002", "Tony_Blair_0005", "Laura_Bush_0001"):
+        image, face = lfw_subject(detector, LFW / name.rsplit("_", 1)[0] / f"{name}.jpg")
+        verdict = annotate(plugins["liveness"], image, [face])[0]
+        assert verdict.value == "real" and verdict.probability >= 0.5, name
+        printed = printed_in_frame(image)
+        verdict = annotate(plugins["liveness"], printed, [central_face(detect(detector, printed), printed)])[0]
+        assert verdict.value == "spoof", name
