@@ -30,6 +30,7 @@ import numpy as np
 
 from api.services.thresholds import ImpostorTail, auto_threshold, strangers_named
 from bench import lfw_faces
+from bench.calibrate import similarity
 from bench.output import results_dir, write_json
 from core.model_pack import PACKS_DIR, load_pack
 
@@ -42,8 +43,8 @@ CHUNK = 20_000
 
 
 def similarities(cosines: np.ndarray, c0: float, c1: float) -> np.ndarray:
-    distances = np.sqrt(np.maximum(0.0, 2.0 - 2.0 * cosines.astype(np.float64)))
-    return np.floor((np.tanh((c0 - distances) * c1) + 1) / 2 * 1e5 + 0.5) / 1e5
+    """The api's similarity of unit vectors with these cosines."""
+    return similarity(np.sqrt(np.maximum(0.0, 2.0 - 2.0 * np.asarray(cosines, dtype=np.float64))), c0, c1)
 
 
 def impostor_tail(impostor: np.ndarray, c0: float, c1: float) -> list[list[float]]:

@@ -28,6 +28,7 @@ import numpy as np
 from bench import lfw_faces
 from bench.degrade import blur, degradations, downscale
 from bench.lfw import LFW_DIR
+from bench.open_set import similarities
 from bench.output import results_dir, write_json
 from core.alignment import arcface_crop
 from core.images import decode_image
@@ -135,11 +136,10 @@ def gate_effect(pipeline, faces: dict[str, np.ndarray], table: list[list[float]]
         for gated in (False, True):
             keep = quality >= DEFAULT_MIN_QUALITY if gated else np.ones(len(quality), bool)
             matrix = np.array(vectors)[keep]
-            similarity = lambda cosines: (np.tanh((c0 - np.sqrt(np.maximum(0, 2 - 2 * cosines))) * c1) + 1) / 2
-            stranger_best = similarity((faces["embedding"][strangers] @ matrix.T).max(axis=1)) if keep.any() else np.zeros(len(strangers))
-            genuine_scores = faces["embedding"][genuine] @ matrix.T if keep.any() else np.zeros((len(genuine), 1))
-            best = genuine_scores.argmax(axis=1)
-            genuine_named = (similarity(genuine_scores.max(axis=1)) >= 0.5) & (owners[keep][best] == identity[genuine]) if keep.any() else np.zeros(len(genuine), bool)
+            stranger_best = similarities((faces["embedding"][strangers] @ matrix.T).max(axis=1), c0, c1)
+            genuine_scores = faces["embedding"][genuine] @ matrix.T
+            right = owners[keep][genuine_scores.argmax(axis=1)] == identity[genuine]
+            genuine_named = right & (similarities(genuine_scores.max(axis=1), c0, c1) >= 0.5)
             result[f"{name}{'_gated' if gated else ''}"] = {
                 "enrolled": int(keep.sum()),
                 "strangers_named_at_0_5": round(float(np.mean(stranger_best >= 0.5)), 4),

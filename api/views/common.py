@@ -10,7 +10,7 @@ from api import errors
 from api.app import platform
 from api.image_input import request_image
 from api.params import ImageParams
-from api.services.face_checks import LIVENESS, require_plugin
+from api.services.face_checks import LIVENESS, check_live, require_plugin
 from api.services.thresholds import ImpostorTail, tail_of
 from proto import core_pb2 as pb
 
@@ -41,13 +41,18 @@ def impostor_tail() -> ImpostorTail | None:
     return tail_of(platform().core.status().impostor_tail)
 
 
-def liveness_plugins(plugins: list[str], required: bool) -> list[str]:
-    """``plugins`` plus liveness when the request requires it (code 26 if the core cannot judge it)."""
-    if not required:
-        return plugins
+def find_live_faces(image_bytes: bytes, params: ImageParams, plugins: list[str], require_liveness: bool, *,
+                    limit: int | None = None, whole_image: bool = False) -> pb.ProcessImageResponse:
+    """``find_faces``; with ``require_liveness``, also judged by the liveness plugin (code 26 if the
+    core cannot judge it) and refused with code 61 when a face looks spoofed."""
+    if not require_liveness:
+        return find_faces(image_bytes, params, plugins, limit=limit, whole_image=whole_image)
     status = platform().core.status()
     require_plugin(LIVENESS, status.available_plugins, dict(status.unavailable_plugins), "require_liveness=true")
-    return plugins if LIVENESS in plugins else [*plugins, LIVENESS]
+    response = find_faces(image_bytes, params, plugins if LIVENESS in plugins else [*plugins, LIVENESS],
+                          limit=limit, whole_image=whole_image)
+    check_live(response.faces)
+    return response
 
 
 def calculator_version() -> str:

@@ -12,9 +12,9 @@ from api import errors, params
 from api.app import json_response, platform
 from api.collection_store import Collection
 from api.face_json import core_plugins, face_object
-from api.services.face_checks import QUALITY, check_live, check_quality, minimum_quality, require_plugin
+from api.services.face_checks import QUALITY, check_quality, minimum_quality, require_plugin
 from api.similarity import normalised, similarity_from_cosine
-from api.views.common import (Stopwatch, calculator_version, find_faces, image, liveness_plugins,
+from api.views.common import (Stopwatch, calculator_version, find_faces, find_live_faces, image,
                               similarity_coefficients, with_status)
 from db.models import ServiceType
 
@@ -132,10 +132,8 @@ def verify_against_face(image_id: str):
     if stored is None:
         raise errors.image_id_incorrect()
     watch = Stopwatch()
-    response = find_faces(image_bytes, image_params,
-                          liveness_plugins(core_plugins(image_params.face_plugins, True), require_liveness))
-    if require_liveness:
-        check_live(response.faces)
+    response = find_live_faces(image_bytes, image_params, core_plugins(image_params.face_plugins, True),
+                               require_liveness)
     started = time.perf_counter()
     c0, c1 = similarity_coefficients()
     face, reference = stored

@@ -10,10 +10,9 @@ from flask import Blueprint, request
 from api import errors, params
 from api.app import json_response, platform
 from api.face_json import core_plugins, face_object
-from api.services.face_checks import check_live
 from api.services.recognition_settings import settle_threshold
 from api.similarity import normalised, similarity_from_cosine
-from api.views.common import (Stopwatch, find_faces, image, impostor_tail, liveness_plugins, similarity_coefficients,
+from api.views.common import (Stopwatch, find_faces, find_live_faces, image, impostor_tail, similarity_coefficients,
                               with_status)
 from db.models import ServiceType
 
@@ -35,10 +34,8 @@ def recognize():
     image_bytes = image()
     platform().counter.count(service.id)
     watch = Stopwatch()
-    plugins = liveness_plugins(core_plugins(image_params.face_plugins, True), require_liveness)
-    response = find_faces(image_bytes, image_params, plugins, whole_image=not detect)
-    if require_liveness:
-        check_live(response.faces)
+    response = find_live_faces(image_bytes, image_params, core_plugins(image_params.face_plugins, True),
+                               require_liveness, whole_image=not detect)
     started = time.perf_counter()
     embeddings = normalised(np.array([face.embedding for face in response.faces]))
     candidates = platform().indexes.search(service.id, embeddings, count)

@@ -11,12 +11,10 @@ from flask import Blueprint, request
 from api import params
 from api.app import json_response, platform
 from api.face_json import core_plugins, face_object
-from api.services.face_checks import check_live
 from api.services.recognition_settings import settle_threshold
 from api.services.search import DEFAULT_LIMIT, search_faces
 from api.services.subject_verification import subject_reference, verify_against_subject
-from api.views.common import (Stopwatch, find_faces, image, impostor_tail, liveness_plugins, similarity_coefficients,
-                              with_status)
+from api.views.common import Stopwatch, find_live_faces, image, impostor_tail, similarity_coefficients, with_status
 from db.models import ServiceType
 
 blueprint = Blueprint("search", __name__)
@@ -32,10 +30,8 @@ def verify_against_subject_view(subject: str):
     image_bytes = image()
     platform().counter.count(service.id)
     watch = Stopwatch()
-    response = find_faces(image_bytes, image_params,
-                          liveness_plugins(core_plugins(image_params.face_plugins, True), require_liveness))
-    if require_liveness:
-        check_live(response.faces)
+    response = find_live_faces(image_bytes, image_params, core_plugins(image_params.face_plugins, True),
+                               require_liveness)
     started = time.perf_counter()
     verdicts = verify_against_subject(name, image_ids, references,
                                       np.array([face.embedding for face in response.faces]), similarity_coefficients())
@@ -61,11 +57,8 @@ def search():
     image_bytes = image()
     platform().counter.count(service.id)
     watch = Stopwatch()
-    response = find_faces(image_bytes, image_params,
-                          liveness_plugins(core_plugins(image_params.face_plugins, True), require_liveness),
-                          limit=0)
-    if require_liveness:
-        check_live(response.faces)
+    response = find_live_faces(image_bytes, image_params, core_plugins(image_params.face_plugins, True),
+                               require_liveness, limit=0)
     started = time.perf_counter()
     embeddings = np.array([face.embedding for face in response.faces], dtype=np.float32)
     found = search_faces(platform().indexes, service.id, embeddings, threshold, limit, similarity_coefficients())

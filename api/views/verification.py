@@ -10,9 +10,8 @@ from api import errors, params
 from api.app import json_response, platform
 from api.face_json import core_plugins, face_object
 from api.image_input import request_images
-from api.services.face_checks import check_live
 from api.similarity import normalised, similarity_from_cosine
-from api.views.common import Stopwatch, find_faces, image, liveness_plugins, similarity_coefficients, with_status
+from api.views.common import Stopwatch, find_live_faces, image, similarity_coefficients, with_status
 from db.models import ServiceType
 
 blueprint = Blueprint("verification", __name__)
@@ -29,20 +28,16 @@ def verify():
                              MAX_TARGETS)
     platform().counter.count(service.id)
     watch = Stopwatch()
-    plugins = liveness_plugins(core_plugins(image_params.face_plugins, True), require_liveness)
-    source = find_faces(source_bytes, image_params, plugins)
+    plugins = core_plugins(image_params.face_plugins, True)
+    source = find_live_faces(source_bytes, image_params, plugins, require_liveness)
     if len(source.faces) > 1:
         raise errors.more_than_one_face()
-    if require_liveness:
-        check_live(source.faces)
     c0, c1 = similarity_coefficients()
     reference = normalised(np.array(source.faces[0].embedding))
     source_face = face_object(source.faces[0], image_params.face_plugins, image_params.status, round_probability=True)
     results = []
     for target_bytes in targets:
-        target = find_faces(target_bytes, image_params, plugins)
-        if require_liveness:
-            check_live(target.faces)
+        target = find_live_faces(target_bytes, image_params, plugins, require_liveness)
         matches = []
         for face in target.faces:
             item = face_object(face, image_params.face_plugins, image_params.status, round_probability=True)

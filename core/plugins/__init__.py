@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from core.model_pack import ModelPack, PluginSpec
+from core.model_pack import ModelPack
 from core.plugins.age_gender import AgePlugin, GenderPlugin
 from core.plugins.base import FacePlugin
 from core.plugins.landmarks106 import Landmarks106Plugin
