@@ -21,7 +21,7 @@ class RecognitionSettings:
 
 
 def parse_threshold(value: str, name: str = "similarity_threshold") -> str:
-    """``auto`` or a number in [0, 1], in canonical text; code 26 otherwise."""
+    """``auto`` or a number in [0, 1] in canonical text (6 significant digits, as stored); code 26 otherwise."""
     text = value.strip().lower()
     if text == AUTO:
         return AUTO
@@ -31,7 +31,7 @@ def parse_threshold(value: str, name: str = "similarity_threshold") -> str:
         number = math.nan
     if not 0.0 <= number <= 1.0:
         raise errors.validation(f"{name} should be a number between 0 and 1, or auto; ")
-    return repr(number)
+    return format(number, ".6g")
 
 
 def parse_fraction(value: object, name: str, *, low_open: bool) -> float:

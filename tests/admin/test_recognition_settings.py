@@ -62,3 +62,9 @@ def test_a_member_who_may_not_manage_services_cannot_change_them(app: Flask, own
     assert viewer.get(settings).ok() == DEFAULTS
     viewer.put(settings, {"minQuality": 0.9}).error(403, 9)
     assert owner.get(settings).ok() == DEFAULTS
+
+
+def test_numbers_are_kept_to_six_significant_digits(owner: FlaskClient) -> None:
+    settings = _service(owner)
+    changed = owner.put(settings, {"similarityThreshold": 0.9037826420181354, "strangerTarget": 1.175494351e-38}).ok()
+    assert changed["similarityThreshold"] == 0.903783 and changed["strangerTarget"] == pytest.approx(1.175494351e-38)
