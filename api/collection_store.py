@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import errors
+from common import errors
 from db.models import Face, Service, StoredImage, Subject
 from db.notify import CollectionChange, next_version, notify
 

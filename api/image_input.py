@@ -35,8 +35,8 @@ import urllib3
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest
 
-from api import errors
-from api.errors import ApiError
+from common import errors
+from common.errors import ApiError
 from api.settings import ApiSettings
 
 ALLOWED_EXTENSIONS = {"tif", "tiff", "jpg", "jpeg", "png", "bmp", "ico", "gif", "webp"}

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import grpc
 from prometheus_client import Counter, Histogram
 
+from common.metrics import LATENCY_BUCKETS
 from common.logs import REQUEST_ID_METADATA, bind_request_id, release_request_id, usable_request_id
 from proto import core_pb2
 
@@ -25,7 +26,7 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 GRPC_REQUESTS = Counter("likeness_core_grpc_requests", "gRPC calls answered, by method and status code",
                         ["method", "code"])
 GRPC_LATENCY = Histogram("likeness_core_grpc_request_duration_seconds", "Time to answer a gRPC call, by method",
-                         ["method"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
+                         ["method"], buckets=LATENCY_BUCKETS)
 FACES = Histogram("likeness_core_faces_per_image", "Faces found in each processed image",
                   buckets=(0, 1, 2, 3, 5, 10, 20, 50, 100))
 BATCH_SIZE = Histogram("likeness_core_embedding_batch_size", "Faces embedded together in one recognizer run "
