@@ -12,15 +12,14 @@ from db.models import ServiceType
 blueprint = Blueprint("subjects", __name__)
 
 
-def _body_subject() -> object:
-    body = request.get_json(silent=True)
+def _subject(body: object) -> object:
     return body.get("subject") if isinstance(body, dict) else None
 
 
 @blueprint.post("/api/v1/recognition/subjects")
 def add_subject():
     service_id = service(ServiceType.RECOGNITION).id
-    name = state().collections.add_subject(service_id, subject_name(_body_subject()))
+    name = state().collections.add_subject(service_id, subject_name(_subject(request.get_json(silent=True))))
     return json_response({"subject": name}, 201)
 
 
@@ -33,7 +32,7 @@ def list_subjects():
 @blueprint.put("/api/v1/recognition/subjects/<path:subject>")
 def rename_subject(subject: str):
     service_id = service(ServiceType.RECOGNITION).id
-    new = _body_subject()
+    new = _subject(request.get_json(silent=True))
     if isinstance(new, str) and new and new != subject:
         new = subject_name(new)
     updated = state().collections.rename_subject(service_id, subject, new if isinstance(new, str) else "")
