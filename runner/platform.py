@@ -19,8 +19,8 @@ import grpc
 import requests
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from common.config import load_settings
-from db.engine import PROJECT_ROOT, database_url, stop_embedded_server
+from common.config import PROJECT_ROOT, load_settings
+from db.engine import database_url, stop_embedded_server
 from db.migrate import upgrade
 from runner.gateway import GatewaySettings, nginx_command, write_config
 from runner.gunicorn import gunicorn_command
