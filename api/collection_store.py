@@ -1,5 +1,6 @@
 """Face collections in the database: every write bumps the service's collection version and
-announces the change with NOTIFY in the same transaction (see DESIGN.md, api <-> api)."""
+announces the change with NOTIFY in the same transaction (db/notify.py, the api <-> api contract).
+Views do not call it: api.services.collections pairs each write with the index update."""
 
 from __future__ import annotations
 

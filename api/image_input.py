@@ -1,6 +1,6 @@
 """The image(s) of an API request: a multipart part, a base64 JSON field, or an image URL.
 
-CompreFace's rules (reference/compreface.md, section 1.0) are kept to the code:
+CompreFace's rules for image inputs are kept to the code:
 
 * ``multipart/form-data``: the part named ``file`` (or ``source_image``/``target_image``); a missing
   part is code 34; the lower-cased extension of its filename must be one of ``ALLOWED_EXTENSIONS``,

@@ -4,24 +4,17 @@ gRPC interceptor that measures and logs every call under the request id the api 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 
 import grpc
 from prometheus_client import Counter, Histogram
 
-from common.metrics import LATENCY_BUCKETS
 from common.logs import REQUEST_ID_METADATA, bind_request_id, release_request_id, usable_request_id
+from common.metrics import LATENCY_BUCKETS
 from proto import core_pb2
 
 log = logging.getLogger("core.calls")
-
-# The embedding server is one process and reads its own figures; but when PROMETHEUS_MULTIPROC_DIR
-# is set (meant for gunicorn's workers, say in an environment shared by every service),
-# prometheus_client keeps every value in a file there, so the folder must exist.
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 GRPC_REQUESTS = Counter("likeness_core_grpc_requests", "gRPC calls answered, by method and status code",
                         ["method", "code"])
