@@ -166,6 +166,7 @@ def test_images_hold_every_module_and_distribution_their_services_import(tmp_pat
     images = dockerfiles()
     stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
     runs = {}
+    (tmp_path / "metrics").mkdir()  # prometheus_client's multiprocess folder, as gunicorn's config makes it
     for image, entries in IMAGE_ENTRY_MODULES.items():
         tree = tmp_path / image.replace("/", "-")
         tree.mkdir()
