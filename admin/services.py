@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from admin import announce, errors
 from admin.applications import authorize, check_name, flush_unique
 from admin.permissions import Action, Actor
-from api.services.recognition_settings import parse_fraction, parse_threshold
+from common.recognition_settings import parse_fraction, parse_threshold
 from db.models import Service, ServiceType
 
 # CompreFace's name of the verification type, accepted as well.
@@ -137,7 +137,7 @@ SETTING_FIELDS = {"similarityThreshold", "strangerTarget", "minQuality"}
 
 def update_recognition_settings(db: Session, actor: Actor, app_guid: uuid.UUID, service_guid: uuid.UUID,
                                 fields: dict[str, object]) -> Service:
-    """Changes the given settings of a recognition service (api/services/recognition_settings.py);
+    """Changes the given settings of a recognition service (common/recognition_settings.py);
     a null similarityThreshold or minQuality returns to the default. The api servers read them
     with the key on every request, so the change applies at once."""
     service = get_service(db, actor, app_guid, service_guid, Action.MANAGE_SERVICES)

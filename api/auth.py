@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from api import errors
-from api.services.recognition_settings import RecognitionSettings
+from common import errors
+from common.recognition_settings import RecognitionSettings
 from db.models import Application, Service, ServiceType
 
 TYPE_NAMES = {ServiceType.RECOGNITION: "Recognition", ServiceType.DETECTION: "Detection",

@@ -4,13 +4,13 @@ its messages (code 26, each message followed by "; ")."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import Request
 
-from api import errors
-from api.services.recognition_settings import parse_fraction, parse_threshold
+from api.services.faces import ImageParams
+from common import errors
+from common.recognition_settings import parse_fraction, parse_threshold
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -66,14 +66,6 @@ def plugins(request: Request) -> list[str]:
     """``face_plugins`` comma-separated, repeated, or both."""
     value = raw(request, "face_plugins") or ""
     return [slug.strip().lower() for slug in value.split(",") if slug.strip()]
-
-
-@dataclass(frozen=True)
-class ImageParams:
-    limit: int
-    det_prob_threshold: float | None
-    face_plugins: list[str]
-    status: bool
 
 
 def image_params(request: Request) -> ImageParams:

@@ -1,5 +1,5 @@
 """Strangers and genuine people named as the collection grows: similarity 0.5 against
-``similarity_threshold=auto`` (api/services/thresholds.py), and the impostor tail auto uses.
+``similarity_threshold=auto`` (common/thresholds.py), and the impostor tail auto uses.
 
     python -m bench.open_set [--write]   -> bench/results/open_set.json
 
@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from api.services.thresholds import ImpostorTail, auto_threshold, strangers_named
+from common.thresholds import ImpostorTail, auto_threshold, strangers_named
 from bench import lfw_faces
 from bench.calibrate import similarity
 from bench.output import results_dir, write_json

@@ -102,7 +102,7 @@ class Service(Base):
     # see a missed message.
     collection_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = _now()
-    # Recognition settings (api/services/recognition_settings.py): the similarity threshold used
+    # Recognition settings (common/recognition_settings.py): the similarity threshold used
     # when a request gives none ("auto" or a number in [0, 1]; NULL: none, as CompreFace), the
     # per-search chance of naming a stranger that "auto" keeps to, and the enrolment minimum
     # quality (NULL: the model pack's acceptable level; 0: no gate).

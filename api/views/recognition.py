@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
 from flask import Blueprint, request
 
-from api import errors, params
-from api.app import json_response, platform
-from api.face_json import core_plugins, face_object
-from api.services.recognition_settings import settle_threshold
-from api.similarity import normalised, similarity_from_cosine
-from api.views.common import (Stopwatch, find_faces, find_live_faces, image, impostor_tail, similarity_coefficients,
-                              with_status)
+from api import params
+from api.views import render
+from api.views.common import counted, image, service, state
+from common import errors
+from common.web import json_response
 from db.models import ServiceType
 
 blueprint = Blueprint("recognition", __name__)
 
 
 @blueprint.post("/api/v1/recognition/recognize")
+@counted
 def recognize():
-    service = platform().keys.service(request, ServiceType.RECOGNITION)
+    found = service(ServiceType.RECOGNITION)
     image_params = params.image_params(request)
     count = params.prediction_count(request)
     requested_threshold = params.similarity_threshold(request)
@@ -29,36 +25,16 @@ def recognize():
     require_liveness = params.boolean(request, "require_liveness", False)
     if require_liveness and not detect:
         raise errors.validation("require_liveness=true needs detect_faces=true: liveness looks around the face; ")
-    threshold = settle_threshold(requested_threshold, service.settings, platform().indexes.size(service.id),
-                                 impostor_tail, fallback=0.0)
-    image_bytes = image()
-    platform().counter.count(service.id)
-    watch = Stopwatch()
-    response = find_live_faces(image_bytes, image_params, core_plugins(image_params.face_plugins, True),
-                               require_liveness, whole_image=not detect)
-    started = time.perf_counter()
-    embeddings = normalised(np.array([face.embedding for face in response.faces]))
-    candidates = platform().indexes.search(service.id, embeddings, count)
-    c0, c1 = similarity_coefficients()
-    result = []
-    for face, found in zip(response.faces, candidates):
-        item = face_object(face, image_params.face_plugins, image_params.status, round_probability=True)
-        subjects = [{"subject": subject, "similarity": similarity_from_cosine(cosine, c0, c1)}
-                    for _, subject, cosine in found]
-        item["subjects"] = [entry for entry in subjects if entry["similarity"] >= threshold]
-        result.append(item)
-    watch.lap("search", started)
-    return json_response(with_status({"result": result}, image_params.status, response, watch))
+    threshold = state().recognizer.threshold(found.id, requested_threshold, found.settings, fallback=0.0)
+    result = state().recognizer.recognize(found.id, image(), image_params, count, threshold, detect,
+                                          require_liveness)
+    return json_response(render.recognition(result, image_params.face_plugins, image_params.status))
 
 
 @blueprint.post("/api/v1/detection/detect")
+@counted
 def detect():
-    service = platform().keys.service(request, ServiceType.DETECTION)
+    service(ServiceType.DETECTION)
     image_params = params.image_params(request)
-    image_bytes = image()
-    platform().counter.count(service.id)
-    watch = Stopwatch()
-    response = find_faces(image_bytes, image_params, image_params.face_plugins)
-    result = [face_object(face, image_params.face_plugins, image_params.status, round_probability=False)
-              for face in response.faces]
-    return json_response(with_status({"result": result}, image_params.status, response, watch))
+    result = state().detector.detect(image(), image_params)
+    return json_response(render.detection(result, image_params.face_plugins, image_params.status))

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from api.services.thresholds import ImpostorTail, auto_threshold, per_comparison_far, strangers_named
+from common.thresholds import ImpostorTail, auto_threshold, per_comparison_far, strangers_named
 
 # An exponential tail: far = 10 ** (-10 * (s - 0.1)), i.e. far 1e-1 at 0.2 ... 1e-5 at 0.6.
 POINTS = [(0.1 + 0.1 * k, 10.0 ** -k) for k in range(1, 6)]

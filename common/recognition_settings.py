@@ -7,8 +7,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from api import errors
-from api.services.thresholds import DEFAULT_STRANGER_TARGET, ImpostorTail, auto_threshold
+from common import errors
+from common.thresholds import DEFAULT_STRANGER_TARGET, ImpostorTail, auto_threshold
 
 AUTO = "auto"
 
