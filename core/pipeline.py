@@ -15,6 +15,7 @@ from core.alignment import ARCFACE_TEMPLATE_112, arcface_crop
 from core.batching import EmbeddingBatcher
 from core.cache import ResponseCache, cache_key
 from core.detectors import build_detector
+from core.cpu_features import inference_features
 from core.faces import DetectedFace
 from core.images import ImageError, decode_image
 from core.model_pack import ModelPack
@@ -195,6 +196,10 @@ class FacePipeline:
             default_det_prob_threshold=self.pack.detector.default_threshold,
             build_version=self.settings.build_version,
             execution_provider=self.sessions.execution_provider,
+            inference_backend=self.sessions.configuration.backend,
+            inference_precision=self.sessions.configuration.precision,
+            inference_choice=self.sessions.configuration.reason,
+            cpu_features=inference_features(),
         )
 
 

@@ -1,22 +1,56 @@
-"""onnxruntime sessions: execution provider, thread counts, and batch-dynamic recognizers."""
+"""Inference sessions: the execution backend (onnxruntime or OpenVINO), its precision and thread
+settings, the compiled-model cache, and batch-dynamic recognizers.
+
+Every model of a server runs on the same configuration, chosen once at start (:func:`choose_configuration`):
+the one the settings name, or with ``auto`` the fastest one that passes the accuracy gates on this CPU
+(bench/core_bench.py and bench/quantized.py measure them): OpenVINO in bfloat16 where the CPU computes
+bfloat16 natively (AVX512-BF16, AMX), onnxruntime in float32 elsewhere, onnxruntime's CUDA provider on GPUs.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
 
+import numpy as np
 import onnx
 import onnxruntime as ort
 
+from core.cpu_features import BF16_FEATURES, cpu_flags, has_native_bf16, inference_features
+
+if TYPE_CHECKING:
+    from core.settings import CoreSettings
+
 log = logging.getLogger(__name__)
+
+Backend = Literal["auto", "onnxruntime", "openvino"]
+Precision = Literal["auto", "f32", "bf16"]
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend or precision the settings ask for cannot run here; the message says why and what to do."""
+
+
+class Session(Protocol):
+    """What detectors, the recognizer and plugins use of a session (onnxruntime's names)."""
+
+    def get_inputs(self) -> list: ...
+    def get_outputs(self) -> list: ...
+    def run(self, output_names: list[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]: ...
 
 
 @dataclass(frozen=True)
 class RuntimeOptions:
     threads: int
     use_gpu: bool
+    backend: Backend = "auto"
+    precision: Precision = "auto"
+    cache_dir: Path | None = None
+    streams: int = 1
 
     @staticmethod
     def automatic_threads(processes_per_host: int) -> int:
@@ -24,19 +58,100 @@ class RuntimeOptions:
         return max(1, len(os.sched_getaffinity(0)) // processes_per_host)
 
 
-class SessionFactory:
-    """Creates inference sessions with the same provider and thread settings for every model."""
+@dataclass(frozen=True)
+class Configuration:
+    """The backend every model runs on, in words for the log and GetStatus."""
 
-    def __init__(self, options: RuntimeOptions) -> None:
+    backend: Literal["onnxruntime", "openvino"]
+    precision: Literal["f32", "bf16"]
+    device: Literal["CPU", "CUDA"]
+    reason: str
+
+
+def runtime_options(settings: "CoreSettings") -> RuntimeOptions:
+    """The runtime options the settings ask for, with the automatic thread count filled in."""
+    threads = settings.onnx_threads or RuntimeOptions.automatic_threads(settings.processes_per_host)
+    return RuntimeOptions(threads=threads, use_gpu=settings.use_gpu, backend=settings.inference_backend,
+                          precision=settings.inference_precision, cache_dir=settings.compiled_model_cache_dir,
+                          streams=settings.openvino_streams)
+
+
+def openvino_installed() -> bool:
+    return importlib.util.find_spec("openvino") is not None
+
+
+def cuda_available() -> bool:
+    return "CUDAExecutionProvider" in ort.get_available_providers()
+
+
+def choose_configuration(options: RuntimeOptions, flags: frozenset[str] | None = None,
+                         openvino: bool | None = None, cuda: bool | None = None) -> Configuration:
+    """The configuration for ``options`` on a CPU with ``flags`` (this one's by default); raises
+    BackendUnavailable when the settings name one that cannot run here."""
+    flags = cpu_flags() if flags is None else flags
+    openvino = openvino_installed() if openvino is None else openvino
+    cuda = (options.use_gpu and cuda_available()) if cuda is None else cuda
+    bf16 = has_native_bf16(flags)
+    if options.precision == "bf16" and options.backend == "onnxruntime":
+        raise BackendUnavailable("INFERENCE_PRECISION=bf16 needs INFERENCE_BACKEND=openvino (or auto): "
+                                 "onnxruntime computes in float32 here")
+    if options.precision == "bf16" and not bf16:
+        raise BackendUnavailable(
+            f"INFERENCE_PRECISION=bf16 needs a CPU that computes bfloat16 natively ({' or '.join(BF16_FEATURES)}); "
+            f"this one has {', '.join(inference_features(flags)) or 'none of the inference features'}: "
+            "set INFERENCE_PRECISION=f32 or auto")
+    if options.backend == "openvino" and not openvino:
+        raise BackendUnavailable("INFERENCE_BACKEND=openvino but the openvino package is not installed: "
+                                 "install the core extra (pip install '.[core]') or set INFERENCE_BACKEND=auto")
+    if options.backend == "openvino" or (options.backend == "auto" and not cuda and openvino and bf16
+                                         and options.precision != "f32"):
+        precision = "bf16" if bf16 and options.precision != "f32" else "f32"
+        how = "named by INFERENCE_BACKEND" if options.backend == "openvino" else \
+            "chosen automatically: the CPU computes bfloat16 natively, and OpenVINO bf16 is the fastest that passes the accuracy gates"
+        return Configuration("openvino", precision, "CPU", how)
+    device = "CUDA" if cuda else "CPU"
+    if options.backend == "onnxruntime":
+        how = "named by INFERENCE_BACKEND"
+    elif cuda:
+        how = "chosen automatically: onnxruntime's CUDA provider is available"
+    elif options.precision == "f32":
+        how = "chosen automatically for INFERENCE_PRECISION=f32: onnxruntime is the faster float32 backend on CPUs"
+    elif not openvino:
+        how = "chosen automatically: the openvino package is not installed"
+    else:
+        how = "chosen automatically: this CPU has no native bfloat16, and in float32 onnxruntime is the faster backend"
+    return Configuration("onnxruntime", "f32", device, how)
+
+
+class SessionFactory:
+    """Creates inference sessions with the same backend, precision and thread settings for every model."""
+
+    def __init__(self, options: RuntimeOptions, configuration: Configuration | None = None) -> None:
         self.options = options
-        available = ort.get_available_providers()
+        self.configuration = configuration or choose_configuration(options)
         self.providers = ["CPUExecutionProvider"]
-        if options.use_gpu and "CUDAExecutionProvider" in available:
+        if self.configuration.device == "CUDA":
             self.providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        self._openvino = None
+        if self.configuration.backend == "openvino":
+            import openvino  # the core extra installs it; choose_configuration checked that it is there
+
+            self._openvino = openvino.Core()
+            if options.cache_dir is not None:
+                options.cache_dir.mkdir(parents=True, exist_ok=True)
+                self._openvino.set_property({"CACHE_DIR": str(options.cache_dir)})
 
     @property
     def execution_provider(self) -> str:
-        return self.providers[0]
+        return "OpenVINO CPU" if self._openvino else self.providers[0]
+
+    def describe(self) -> str:
+        """One line for the start-up log."""
+        configuration = self.configuration
+        streams = f", {self.options.streams} stream(s)" if self._openvino else ""
+        return (f"{configuration.backend} {configuration.precision} on {configuration.device}, "
+                f"{self.options.threads} thread(s) per model run{streams} ({configuration.reason}); "
+                f"CPU features: {', '.join(inference_features()) or 'none'}")
 
     def _session_options(self) -> ort.SessionOptions:
         session_options = ort.SessionOptions()
@@ -48,9 +163,29 @@ class SessionFactory:
         session_options.log_severity_level = 3
         return session_options
 
-    def create(self, model: Path | bytes) -> ort.InferenceSession:
+    def create(self, model: Path | bytes) -> Session:
+        if self._openvino is not None:
+            return self._compile(model)
         source = str(model) if isinstance(model, Path) else model
         return ort.InferenceSession(source, self._session_options(), providers=self.providers)
+
+    def _compile(self, model: Path | bytes) -> Session:
+        from core.openvino_session import OpenVinoSession
+
+        graph = self._openvino.read_model(str(model)) if isinstance(model, Path) else \
+            self._openvino.read_model(model=model, weights=b"")
+        compiled = self._openvino.compile_model(graph, "CPU", {
+            "INFERENCE_PRECISION_HINT": self.configuration.precision,
+            "INFERENCE_NUM_THREADS": self.options.threads,
+            "NUM_STREAMS": self.options.streams,
+            "PERFORMANCE_HINT": "LATENCY",
+            # Other core servers and the api share the CPUs: threads pinned to cores would fight them.
+            "ENABLE_CPU_PINNING": False,
+        })
+        session = OpenVinoSession(compiled)
+        log.info("OpenVINO %s: %s", "loaded from the compiled-model cache" if session.loaded_from_cache
+                 else "compiled", model.name if isinstance(model, Path) else f"a {len(model)}-byte model")
+        return session
 
 
 def with_dynamic_batch(model_path: Path) -> bytes | None:

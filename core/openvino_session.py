@@ -1,0 +1,56 @@
+"""An OpenVINO compiled model behind the small part of onnxruntime's session interface that the
+detectors, the recognizer and the plugins use: ``get_inputs()``, ``get_outputs()`` and ``run()``."""
+
+from __future__ import annotations
+
+import queue
+from dataclasses import dataclass
+
+import numpy as np
+import openvino as ov
+
+
+@dataclass(frozen=True)
+class Port:
+    """A model input or output, named as onnxruntime's ``NodeArg`` is."""
+
+    name: str
+
+
+class OpenVinoSession:
+    """Runs a compiled model from many threads at once: each run borrows an infer request of its own
+    (an infer request is not thread-safe), and returns it to a pool for the next run."""
+
+    def __init__(self, compiled: ov.CompiledModel) -> None:
+        self.compiled = compiled
+        self._inputs = [Port(port.get_any_name()) for port in compiled.inputs]
+        self._outputs = [Port(port.get_any_name()) for port in compiled.outputs]
+        self._idle: queue.SimpleQueue[ov.InferRequest] = queue.SimpleQueue()
+
+    @property
+    def loaded_from_cache(self) -> bool:
+        return bool(self.compiled.get_property("LOADED_FROM_CACHE"))
+
+    @property
+    def precision(self) -> str:
+        return str(self.compiled.get_property("INFERENCE_PRECISION_HINT"))
+
+    def get_inputs(self) -> list[Port]:
+        return self._inputs
+
+    def get_outputs(self) -> list[Port]:
+        return self._outputs
+
+    def run(self, output_names: list[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """The outputs (all, in model order, or those named) for the named inputs, as onnxruntime returns them."""
+        try:
+            request = self._idle.get_nowait()
+        except queue.Empty:
+            request = self.compiled.create_infer_request()
+        try:
+            request.infer(feeds)
+            names = output_names or [port.name for port in self._outputs]
+            # Copies: the request's output buffers are reused by its next run.
+            return [np.array(request.get_tensor(name).data) for name in names]
+        finally:
+            self._idle.put(request)
