@@ -21,10 +21,12 @@ class OpenVinoSession:
     """Runs a compiled model from many threads at once: each run borrows an infer request of its own
     (an infer request is not thread-safe), and returns it to a pool for the next run."""
 
-    def __init__(self, compiled: ov.CompiledModel) -> None:
+    def __init__(self, model: ov.Model, compiled: ov.CompiledModel) -> None:
+        """``model`` as read from the ONNX file names the ports as the file does (compiling may add names)."""
         self.compiled = compiled
-        self._inputs = [Port(port.get_any_name()) for port in compiled.inputs]
-        self._outputs = [Port(port.get_any_name()) for port in compiled.outputs]
+        self._inputs = [Port(port.get_any_name()) for port in model.inputs]
+        self._outputs = [Port(port.get_any_name()) for port in model.outputs]
+        self._output_index = {port.name: index for index, port in enumerate(self._outputs)}
         self._idle: queue.SimpleQueue[ov.InferRequest] = queue.SimpleQueue()
 
     @property
@@ -41,6 +43,9 @@ class OpenVinoSession:
     def get_outputs(self) -> list[Port]:
         return self._outputs
 
+    def _input_index(self, name: str) -> int:
+        return next(index for index, port in enumerate(self._inputs) if port.name == name)
+
     def run(self, output_names: list[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         """The outputs (all, in model order, or those named) for the named inputs, as onnxruntime returns them."""
         try:
@@ -48,9 +53,10 @@ class OpenVinoSession:
         except queue.Empty:
             request = self.compiled.create_infer_request()
         try:
-            request.infer(feeds)
-            names = output_names or [port.name for port in self._outputs]
+            request.infer({self._input_index(name): value for name, value in feeds.items()})
+            indices = [self._output_index[name] for name in output_names] if output_names else \
+                range(len(self._outputs))
             # Copies: the request's output buffers are reused by its next run.
-            return [np.array(request.get_tensor(name).data) for name in names]
+            return [np.array(request.get_output_tensor(index).data) for index in indices]
         finally:
             self._idle.put(request)

@@ -182,7 +182,7 @@ class SessionFactory:
             # Other core servers and the api share the CPUs: threads pinned to cores would fight them.
             "ENABLE_CPU_PINNING": False,
         })
-        session = OpenVinoSession(compiled)
+        session = OpenVinoSession(graph, compiled)
         log.info("OpenVINO %s: %s", "loaded from the compiled-model cache" if session.loaded_from_cache
                  else "compiled", model.name if isinstance(model, Path) else f"a {len(model)}-byte model")
         return session
