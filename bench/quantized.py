@@ -44,7 +44,7 @@ from tests.support.paths import DATA_DIR, MODELS_DIR
 
 PACK = "default"
 WORKERS = 2
-QUICK_IMAGES = 300
+QUICK_IMAGES = 60
 LFW_REQUEST = {"limit": 1, "det_prob_threshold": 0.3}
 # Largest loss against today's float configuration that still passes (absolute, as a share).
 GATES = {"verify_accuracy": 0.001, "tar_at_far_1e-4": 0.003, "rank1": 0.002}
