@@ -2,7 +2,8 @@
 
 1. core: the embedding server's images/s and faces/s against concurrency, today's default (onnxruntime
    float32), the new default and its variants, against the plain insightface pipeline (bench.core_bench)
-   -> core.json; then the accuracy gates of every inference configuration (bench.quantized) -> quantized.json
+   -> core.json; then the accuracy gates of every inference configuration (bench.quantized) -> quantized.json,
+   and the cheap wins beside the backend (bench.cheap_wins) -> cheap_wins.json
 2. calibration: the similarity fit of every model pack whose files are present (bench.calibrate)
    -> calibration-<pack>.json
 3. the platform started as `make run` starts it (1 core server): accuracy through the REST API
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import accuracy, calibrate, collections_bench, core_bench, load, quantized, report, soak
+from bench import accuracy, calibrate, cheap_wins, collections_bench, core_bench, load, quantized, report, soak
 from bench.deployment import deployment
 from bench.machine import machine_info
 from bench.output import results_dir, write_json
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     step("core", lambda: write_json(out, "core.json", core.setdefault("report", core_bench.run(
         quick, 1 if quick else CORE_REPEATS))))
     step("accuracy gates", lambda: write_json(out, "quantized.json", quantized.run(quick, core["report"])))
+    step("cheap wins", lambda: write_json(out, "cheap_wins.json", cheap_wins.run(quick)))
     for pack in packs_with_models():
         step(f"calibration {pack}", lambda pack=pack: write_json(
             out, f"calibration-{pack}.json", calibrate.run(pack, QUICK_CALIBRATION_IMAGES if quick else None)))
