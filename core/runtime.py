@@ -138,8 +138,19 @@ class SessionFactory:
 
             self._openvino = openvino.Core()
             if options.cache_dir is not None:
-                options.cache_dir.mkdir(parents=True, exist_ok=True)
-                self._openvino.set_property({"CACHE_DIR": str(options.cache_dir)})
+                self._use_cache(options.cache_dir)
+
+    def _use_cache(self, folder: Path) -> None:
+        """Compiled models go to ``folder``; a folder that cannot be written only costs compile time at start."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if not os.access(folder, os.W_OK):
+                raise PermissionError(f"{folder} is not writable")
+        except OSError as error:
+            log.warning("No compiled-model cache (COMPILED_MODEL_CACHE_DIR): %s; models are compiled at every start",
+                        error)
+            return
+        self._openvino.set_property({"CACHE_DIR": str(folder)})
 
     @property
     def execution_provider(self) -> str:

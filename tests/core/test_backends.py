@@ -117,3 +117,11 @@ def test_every_backend_finds_the_same_faces_with_the_same_embeddings(backend, pr
     candidate = Recognizer(PACK.recognizer, MODELS_DIR / PACK.recognizer.file, other)
     cosines = np.sum(recognizer.embed(crops) * candidate.embed(crops), axis=1)
     assert cosines.min() > (0.9999 if precision == "f32" else 0.995)
+
+
+def test_an_unwritable_cache_folder_only_costs_compile_time(tmp_path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    options = RuntimeOptions(threads=1, use_gpu=False, backend="openvino", precision="f32", cache_dir=blocked / "cache")
+    session = SessionFactory(options).create(MODELS_DIR / PACK.detector.file)
+    assert not session.loaded_from_cache and session.get_inputs()
