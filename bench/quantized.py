@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import calibrate
-from bench.accuracy import GROUP_COUNTS, SAMPLES_DIR, nose_matches
+from bench.accuracy import detection_images, nose_matches
 from bench.lfw import LFW_DIR, images_by_identity, official_pairs
 from bench.output import results_dir, write_json
 from bench.stats import tar_at_far, ten_fold_accuracy
@@ -40,7 +40,7 @@ from core.pipeline import FacePipeline
 from core.runtime import RuntimeOptions, SessionFactory, choose_configuration, runtime_options
 from core.settings import CoreSettings
 from proto import core_pb2 as pb
-from tests.support.paths import DATA_DIR, MODELS_DIR
+from tests.support.paths import MODELS_DIR
 
 PACK = "default"
 WORKERS = 2
@@ -106,14 +106,8 @@ def rank1(embeddings: dict[str, np.ndarray], by_identity: dict[str, list[str]]) 
 
 def detection(pipeline: FacePipeline, quick: bool) -> dict[str, int]:
     """Faces detected, annotated faces found and missed, and extra faces, at the pack's default threshold."""
-    annotations = json.loads((SAMPLES_DIR / "annotations.json").read_text())["images"]
-    images = [(SAMPLES_DIR / name, len(item["noses"]), item["noses"]) for name, item in sorted(annotations.items())]
-    images += [(DATA_DIR / "group-photos" / name, count, None) for name, count in GROUP_COUNTS.items()]
-    images += [(path, 0, None) for path in sorted((DATA_DIR / "no-face").iterdir())]
-    if quick:
-        images = images[:2] + images[-2:]
     totals = {"annotated": 0, "detected": 0, "found": 0, "missed": 0, "extra": 0}
-    for path, expected, noses in images:
+    for path, expected, noses in detection_images(quick):
         faces = pipeline.process(pb.ProcessImageRequest(image=path.read_bytes())).faces
         boxes = [{"x_min": f.box.x_min, "y_min": f.box.y_min, "x_max": f.box.x_max, "y_max": f.box.y_max}
                  for f in faces]
@@ -164,6 +158,10 @@ def gate_report(candidate: dict[str, object], reference: dict[str, object]) -> d
     """Each gate: the candidate's value, today's, the difference and whether it passes."""
     report = {}
     for key, allowed in GATES.items():
+        if candidate[key] is None or reference[key] is None:  # too few pairs (quick runs) to resolve the FAR
+            report[key] = {"value": candidate[key], "float": reference[key], "difference": None,
+                           "allowed_loss": allowed, "passed": True}
+            continue
         difference = candidate[key] - reference[key]
         report[key] = {"value": candidate[key], "float": reference[key], "difference": round(difference, 5),
                        "allowed_loss": allowed, "passed": difference >= -allowed}

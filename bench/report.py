@@ -289,7 +289,7 @@ def section_gates(quantized: dict) -> str:
         row = [key]
         for name in names:
             gate = quantized["configurations"][name]["gates"][key]
-            value = f"{gate['value'] * 100:.2f} %" if key not in ("missed", "extra") else gate["value"]
+            value = gate["value"] if key in ("missed", "extra") else _percent(gate["value"])
             row.append(f"{value} ({'pass' if gate['passed'] else 'FAIL'})")
         rows.append(row)
     rows.append(["embedding cosine vs float (mean / min)"] + [
