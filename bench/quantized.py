@@ -1,7 +1,7 @@
 """Accuracy gates of the inference configurations, measured through the server's own pipeline.
 
-Each configuration (today's onnxruntime float32, OpenVINO float32, OpenVINO bfloat16 where the CPU has it)
-runs core.pipeline.FacePipeline in this process, as `python -m core` does, on ../shared/data:
+Each configuration (today's onnxruntime float32, OpenVINO float32, and where the CPU computes bfloat16
+natively OpenVINO with the recognizer in bfloat16 and with every model in bfloat16) runs core.pipeline.FacePipeline in this process, as `python -m core` does, on ../shared/data:
 
 - LFW dev: every image's largest face at det_prob_threshold 0.3 (as bench.calibrate); the official pairs
   give the 10-fold verification accuracy (cosine score, threshold chosen on nine folds), all pairs the TAR
@@ -50,17 +50,18 @@ LFW_REQUEST = {"limit": 1, "det_prob_threshold": 0.3}
 GATES = {"verify_accuracy": 0.001, "tar_at_far_1e-4": 0.003, "rank1": 0.002}
 
 
-def candidates() -> dict[str, tuple[str, str]]:
-    """Configuration name -> (backend, precision); bf16 only where this CPU computes it natively."""
-    found = {"onnxruntime_f32": ("onnxruntime", "f32"), "openvino_f32": ("openvino", "f32")}
+def candidates() -> dict[str, dict[str, str]]:
+    """Configuration name -> its settings; bf16 ones only where this CPU computes bfloat16 natively."""
+    found = {"onnxruntime_f32": {"inference_backend": "onnxruntime"},
+             "openvino_f32": {"inference_backend": "openvino", "inference_precision": "f32"}}
     if has_native_bf16():
-        found["openvino_bf16"] = ("openvino", "bf16")
+        found["openvino_bf16_recognizer"] = {"inference_backend": "openvino", "inference_precision": "auto"}
+        found["openvino_bf16"] = {"inference_backend": "openvino", "inference_precision": "bf16"}
     return found
 
 
-def build_pipeline(backend: str, precision: str) -> FacePipeline:
-    settings = CoreSettings(model_pack=PACK, models_dir=MODELS_DIR, batching=False, inference_backend=backend,
-                            inference_precision=precision)
+def build_pipeline(options: dict[str, str]) -> FacePipeline:
+    settings = CoreSettings(model_pack=PACK, models_dir=MODELS_DIR, batching=False, **options)
     pack = load_pack(PACK)
     return FacePipeline(settings, pack, ensure_models(pack, MODELS_DIR, fetch=False),
                         SessionFactory(runtime_options(settings)))
@@ -118,11 +119,12 @@ def detection(pipeline: FacePipeline, quick: bool) -> dict[str, int]:
     return totals
 
 
-def measure(backend: str, precision: str, paths: list[str], by_identity: dict[str, list[str]],
+def measure(options: dict[str, str], paths: list[str], by_identity: dict[str, list[str]],
             quick: bool) -> tuple[dict[str, object], dict[str, np.ndarray]]:
     """One configuration's accuracy figures, and its embeddings."""
     started = time.perf_counter()
-    pipeline = build_pipeline(backend, precision)
+    pipeline = build_pipeline(options)
+    configuration = pipeline.sessions.configuration
     try:
         embeddings = embed_images(pipeline, paths)
         detected = detection(pipeline, quick)
@@ -139,7 +141,7 @@ def measure(backend: str, precision: str, paths: list[str], by_identity: dict[st
     current = calibrate.evaluate(genuine, impostor, recognizer.similarity_c0, recognizer.similarity_c1)
     fitted_c0, fitted_c1 = calibrate.fit_coefficients(genuine, impostor) if not quick else (None, None)
     return {
-        "backend": backend, "precision": precision,
+        "settings": options, "backend": configuration.backend, "precision": configuration.precision,
         "verify_accuracy": round(accuracy, 5), "tar_at_far_1e-4": None if tar is None else round(tar, 5),
         "rank1": round(top1, 5),
         "detected": detected["detected"], "missed": detected["missed"], "extra": detected["extra"],
@@ -206,9 +208,9 @@ def run(quick: bool, core: dict | None) -> dict[str, object]:
         by_identity = {name: [p for p in files if p in set(paths)] for name, files in by_identity.items()}
         by_identity = {name: files for name, files in by_identity.items() if files}
     measured, embeddings = {}, {}
-    for name, (backend, precision) in candidates().items():
+    for name, options in candidates().items():
         print(f"quantized: {name}", flush=True)
-        measured[name], embeddings[name] = measure(backend, precision, paths, by_identity, quick)
+        measured[name], embeddings[name] = measure(options, paths, by_identity, quick)
     reference = measured["onnxruntime_f32"]
     faces_per_second = speeds(core)
     for name, figures in measured.items():
@@ -218,7 +220,8 @@ def run(quick: bool, core: dict | None) -> dict[str, object]:
         figures["failed_gates"] = failed_gates(figures["gates"])
         figures["embeddings_vs_float"] = embedding_agreement(embeddings["onnxruntime_f32"], embeddings[name])
     chosen = choose_configuration(RuntimeOptions(threads=1, use_gpu=False))
-    default_name = f"{chosen.backend}_{chosen.precision}"
+    default_name = next(name for name, figures in measured.items()
+                        if (figures["backend"], figures["precision"]) == (chosen.backend, chosen.precision))
     default = measured[default_name]
     passing = [name for name, figures in measured.items() if figures["gates_passed"] and figures["faces_per_second"]]
     fastest = max(passing, key=lambda name: measured[name]["faces_per_second"], default=None)

@@ -9,10 +9,11 @@ bfloat16 natively (AVX512-BF16, AMX), onnxruntime in float32 elsewhere, onnxrunt
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -43,6 +44,10 @@ class Session(Protocol):
     def run(self, output_names: list[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]: ...
 
 
+ROLES = ("detector", "calculator", "plugins")
+ModelPrecision = Literal["f32", "bf16"]
+
+
 @dataclass(frozen=True)
 class RuntimeOptions:
     threads: int
@@ -51,6 +56,8 @@ class RuntimeOptions:
     precision: Precision = "auto"
     cache_dir: Path | None = None
     streams: int = 1
+    # Role (detector, calculator, plugins) -> precision, over the automatic choice.
+    model_precisions: dict[str, ModelPrecision] = field(default_factory=dict)
 
     @staticmethod
     def automatic_threads(processes_per_host: int) -> int:
@@ -60,12 +67,20 @@ class RuntimeOptions:
 
 @dataclass(frozen=True)
 class Configuration:
-    """The backend every model runs on, in words for the log and GetStatus."""
+    """The backend every model runs on and each role's precision, in words for the log and GetStatus."""
 
     backend: Literal["onnxruntime", "openvino"]
-    precision: Literal["f32", "bf16"]
+    precisions: dict[str, ModelPrecision]  # by role: detector, calculator, plugins
     device: Literal["CPU", "CUDA"]
     reason: str
+
+    @property
+    def precision(self) -> str:
+        """``f32`` or ``bf16`` when every model runs at it, else each role's, as ``calculator=bf16 detector=f32 ...``."""
+        values = set(self.precisions.values())
+        if len(values) == 1:
+            return values.pop()
+        return " ".join(f"{role}={self.precisions[role]}" for role in ROLES)
 
 
 def runtime_options(settings: "CoreSettings") -> RuntimeOptions:
@@ -73,7 +88,7 @@ def runtime_options(settings: "CoreSettings") -> RuntimeOptions:
     threads = settings.onnx_threads or RuntimeOptions.automatic_threads(settings.processes_per_host)
     return RuntimeOptions(threads=threads, use_gpu=settings.use_gpu, backend=settings.inference_backend,
                           precision=settings.inference_precision, cache_dir=settings.compiled_model_cache_dir,
-                          streams=settings.openvino_streams)
+                          streams=settings.openvino_streams, model_precisions=dict(settings.model_precisions))
 
 
 def openvino_installed() -> bool:
@@ -87,40 +102,53 @@ def cuda_available() -> bool:
 def choose_configuration(options: RuntimeOptions, flags: frozenset[str] | None = None,
                          openvino: bool | None = None, cuda: bool | None = None) -> Configuration:
     """The configuration for ``options`` on a CPU with ``flags`` (this one's by default); raises
-    BackendUnavailable when the settings name one that cannot run here."""
+    BackendUnavailable when the settings name one that cannot run here.
+
+    ``auto`` puts the recognizer in bfloat16 where the CPU computes it natively (its embeddings stay within
+    cosine 0.999 of float32) and keeps the detector and the plugins in float32: the detector's five landmarks
+    move in bfloat16 enough to shift the aligned crop, which costs verification accuracy beyond the gate
+    (bench/results/quantized.json).
+    """
     flags = cpu_flags() if flags is None else flags
     openvino = openvino_installed() if openvino is None else openvino
     cuda = (options.use_gpu and cuda_available()) if cuda is None else cuda
     bf16 = has_native_bf16(flags)
-    if options.precision == "bf16" and options.backend == "onnxruntime":
-        raise BackendUnavailable("INFERENCE_PRECISION=bf16 needs INFERENCE_BACKEND=openvino (or auto): "
-                                 "onnxruntime computes in float32 here")
-    if options.precision == "bf16" and not bf16:
+    unknown = set(options.model_precisions) - set(ROLES)
+    if unknown:
+        raise BackendUnavailable(f"MODEL_PRECISIONS names {', '.join(sorted(unknown))}: the roles are {', '.join(ROLES)}")
+    asked_bf16 = options.precision == "bf16" or "bf16" in options.model_precisions.values()
+    if asked_bf16 and options.backend == "onnxruntime":
+        raise BackendUnavailable("bf16 (INFERENCE_PRECISION or MODEL_PRECISIONS) needs INFERENCE_BACKEND=openvino "
+                                 "(or auto): onnxruntime computes in float32 here")
+    if asked_bf16 and not bf16:
         raise BackendUnavailable(
-            f"INFERENCE_PRECISION=bf16 needs a CPU that computes bfloat16 natively ({' or '.join(BF16_FEATURES)}); "
-            f"this one has {', '.join(inference_features(flags)) or 'none of the inference features'}: "
-            "set INFERENCE_PRECISION=f32 or auto")
+            f"bf16 (INFERENCE_PRECISION or MODEL_PRECISIONS) needs a CPU that computes bfloat16 natively "
+            f"({' or '.join(BF16_FEATURES)}); this one has "
+            f"{', '.join(inference_features(flags)) or 'none of the inference features'}: use f32 or auto")
     if options.backend == "openvino" and not openvino:
         raise BackendUnavailable("INFERENCE_BACKEND=openvino but the openvino package is not installed: "
                                  "install the core extra (pip install '.[core]') or set INFERENCE_BACKEND=auto")
-    if options.backend == "openvino" or (options.backend == "auto" and not cuda and openvino and bf16
-                                         and options.precision != "f32"):
-        precision = "bf16" if bf16 and options.precision != "f32" else "f32"
+    if options.backend == "openvino" or (options.backend == "auto" and not cuda and openvino and
+                                         (asked_bf16 or (bf16 and options.precision == "auto"))):
+        recognizer = "bf16" if bf16 and options.precision != "f32" else "f32"
+        precisions = {"detector": "bf16" if options.precision == "bf16" else "f32", "calculator": recognizer,
+                      "plugins": "bf16" if options.precision == "bf16" else "f32", **options.model_precisions}
         how = "named by INFERENCE_BACKEND" if options.backend == "openvino" else \
-            "chosen automatically: the CPU computes bfloat16 natively, and OpenVINO bf16 is the fastest that passes the accuracy gates"
-        return Configuration("openvino", precision, "CPU", how)
+            ("chosen automatically: the CPU computes bfloat16 natively; OpenVINO with the recognizer in bf16 is the "
+             "fastest configuration that passes the accuracy gates")
+        return Configuration("openvino", precisions, "CPU", how)
     device = "CUDA" if cuda else "CPU"
     if options.backend == "onnxruntime":
         how = "named by INFERENCE_BACKEND"
     elif cuda:
         how = "chosen automatically: onnxruntime's CUDA provider is available"
     elif options.precision == "f32":
-        how = "chosen automatically for INFERENCE_PRECISION=f32: onnxruntime is the faster float32 backend on CPUs"
+        how = "chosen automatically for INFERENCE_PRECISION=f32: onnxruntime is the float32 backend"
     elif not openvino:
         how = "chosen automatically: the openvino package is not installed"
     else:
-        how = "chosen automatically: this CPU has no native bfloat16, and in float32 onnxruntime is the faster backend"
-    return Configuration("onnxruntime", "f32", device, how)
+        how = "chosen automatically: this CPU has no native bfloat16, so onnxruntime in float32"
+    return Configuration("onnxruntime", {role: "f32" for role in ROLES}, device, how)
 
 
 class SessionFactory:
@@ -129,6 +157,7 @@ class SessionFactory:
     def __init__(self, options: RuntimeOptions, configuration: Configuration | None = None) -> None:
         self.options = options
         self.configuration = configuration or choose_configuration(options)
+        self.role = "plugins"  # whose precision create() uses; see for_role()
         self.providers = ["CPUExecutionProvider"]
         if self.configuration.device == "CUDA":
             self.providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
@@ -151,6 +180,12 @@ class SessionFactory:
                         error)
             return
         self._openvino.set_property({"CACHE_DIR": str(folder)})
+
+    def for_role(self, role: str) -> "SessionFactory":
+        """The same factory (same OpenVINO core and cache) creating sessions at ``role``'s precision."""
+        view = copy.copy(self)
+        view.role = role
+        return view
 
     @property
     def execution_provider(self) -> str:
@@ -186,7 +221,7 @@ class SessionFactory:
         graph = self._openvino.read_model(str(model)) if isinstance(model, Path) else \
             self._openvino.read_model(model=model, weights=b"")
         compiled = self._openvino.compile_model(graph, "CPU", {
-            "INFERENCE_PRECISION_HINT": self.configuration.precision,
+            "INFERENCE_PRECISION_HINT": self.configuration.precisions[self.role],
             "INFERENCE_NUM_THREADS": self.options.threads,
             "NUM_STREAMS": self.options.streams,
             "PERFORMANCE_HINT": "LATENCY",
@@ -194,8 +229,9 @@ class SessionFactory:
             "ENABLE_CPU_PINNING": False,
         })
         session = OpenVinoSession(graph, compiled)
-        log.info("OpenVINO %s: %s", "loaded from the compiled-model cache" if session.loaded_from_cache
-                 else "compiled", model.name if isinstance(model, Path) else f"a {len(model)}-byte model")
+        log.info("OpenVINO %s (%s, %s): %s", "loaded from the compiled-model cache" if session.loaded_from_cache
+                 else "compiled", self.role, self.configuration.precisions[self.role],
+                 model.name if isinstance(model, Path) else f"a {len(model)}-byte model")
         return session
 
 

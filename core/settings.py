@@ -60,7 +60,12 @@ class CoreSettings(ServiceSettings):
     )
     inference_precision: Literal["auto", "f32", "bf16"] = Field(
         default="auto",
-        description="auto (bf16 with OpenVINO on CPUs with AVX512-BF16 or AMX, else f32), f32 or bf16 (OpenVINO only)",
+        description="auto (the recognizer in bf16 with OpenVINO on CPUs with AVX512-BF16 or AMX, every other model "
+                    "in f32), f32 (every model) or bf16 (every model; OpenVINO only)",
+    )
+    model_precisions: dict[Literal["detector", "calculator", "plugins"], Literal["f32", "bf16"]] = Field(
+        default_factory=dict,
+        description='Precision per model role over INFERENCE_PRECISION, as JSON: {"detector": "bf16"}',
     )
     compiled_model_cache_dir: Path | None = Field(
         default=PROJECT_ROOT / "var" / "compiled-models",
