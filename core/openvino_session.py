@@ -18,16 +18,19 @@ class Port:
 
 
 class OpenVinoSession:
-    """Runs a compiled model from many threads at once: each run borrows an infer request of its own
-    (an infer request is not thread-safe), and returns it to a pool for the next run."""
+    """Runs a compiled model from many threads: each run borrows one of ``requests`` infer requests (an infer
+    request is not thread-safe) and waits while all are busy. One request per inference stream is as much as the
+    model can run at once; more would only hold more memory (each keeps buffers for the largest input it saw)."""
 
-    def __init__(self, model: ov.Model, compiled: ov.CompiledModel) -> None:
+    def __init__(self, model: ov.Model, compiled: ov.CompiledModel, requests: int) -> None:
         """``model`` as read from the ONNX file names the ports as the file does (compiling may add names)."""
         self.compiled = compiled
         self._inputs = [Port(port.get_any_name()) for port in model.inputs]
         self._outputs = [Port(port.get_any_name()) for port in model.outputs]
         self._output_index = {port.name: index for index, port in enumerate(self._outputs)}
         self._idle: queue.SimpleQueue[ov.InferRequest] = queue.SimpleQueue()
+        for _ in range(requests):
+            self._idle.put(compiled.create_infer_request())
 
     @property
     def loaded_from_cache(self) -> bool:
@@ -48,10 +51,7 @@ class OpenVinoSession:
 
     def run(self, output_names: list[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         """The outputs (all, in model order, or those named) for the named inputs, as onnxruntime returns them."""
-        try:
-            request = self._idle.get_nowait()
-        except queue.Empty:
-            request = self.compiled.create_infer_request()
+        request = self._idle.get()
         try:
             request.infer({self._input_index(name): value for name, value in feeds.items()})
             indices = [self._output_index[name] for name in output_names] if output_names else \

@@ -228,7 +228,7 @@ class SessionFactory:
             # Other core servers and the api share the CPUs: threads pinned to cores would fight them.
             "ENABLE_CPU_PINNING": False,
         })
-        session = OpenVinoSession(graph, compiled)
+        session = OpenVinoSession(graph, compiled, requests=self.options.streams)
         log.info("OpenVINO %s (%s, %s): %s", "loaded from the compiled-model cache" if session.loaded_from_cache
                  else "compiled", self.role, self.configuration.precisions[self.role],
                  model.name if isinstance(model, Path) else f"a {len(model)}-byte model")
