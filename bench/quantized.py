@@ -199,8 +199,8 @@ def embedding_agreement(reference: dict[str, np.ndarray], other: dict[str, np.nd
             "cosine_min": round(float(cosines.min()), 6)}
 
 
-def run(quick: bool, core: dict | None) -> dict[str, object]:
-    """Every configuration's gates and speed; returns quantized.json's content."""
+def measure_all(quick: bool) -> dict[str, dict[str, object]]:
+    """Every configuration's accuracy figures, gates and agreement with today's float embeddings."""
     by_identity = images_by_identity()
     paths = [path for files in by_identity.values() for path in files]
     if quick:
@@ -211,14 +211,21 @@ def run(quick: bool, core: dict | None) -> dict[str, object]:
     for name, options in candidates().items():
         print(f"quantized: {name}", flush=True)
         measured[name], embeddings[name] = measure(options, paths, by_identity, quick)
+    for name, figures in measured.items():
+        figures["gates"] = gate_report(figures, measured["onnxruntime_f32"])
+        figures["failed_gates"] = failed_gates(figures["gates"])
+        figures["gates_passed"] = not figures["failed_gates"]
+        figures["embeddings_vs_float"] = embedding_agreement(embeddings["onnxruntime_f32"], embeddings[name])
+    return measured
+
+
+def run(quick: bool, core: dict | None, measured: dict[str, dict[str, object]] | None = None) -> dict[str, object]:
+    """Every configuration's gates (measured, or taken from an earlier run) and speed; quantized.json's content."""
+    measured = measured or measure_all(quick)
     reference = measured["onnxruntime_f32"]
     faces_per_second = speeds(core)
-    for name, figures in measured.items():
+    for figures in measured.values():
         figures["faces_per_second"] = faces_per_second.get((figures["backend"], figures["precision"]))
-        figures["gates"] = gate_report(figures, reference)
-        figures["gates_passed"] = not failed_gates(figures["gates"])
-        figures["failed_gates"] = failed_gates(figures["gates"])
-        figures["embeddings_vs_float"] = embedding_agreement(embeddings["onnxruntime_f32"], embeddings[name])
     chosen = choose_configuration(RuntimeOptions(threads=1, use_gpu=False))
     default_name = next(name for name, figures in measured.items()
                         if (figures["backend"], figures["precision"]) == (chosen.backend, chosen.precision))
@@ -258,11 +265,14 @@ def main() -> None:
     parser.add_argument("--core-json", type=Path, help="core.json of bench.core_bench for faces/s (default: the "
                                                        "results folder's)")
     parser.add_argument("--out", type=Path, help="folder for quantized.json (default bench/results)")
+    parser.add_argument("--gates-from", type=Path, help="an earlier quantized.json whose accuracy figures to keep "
+                                                        "(only the speeds and the verdict are taken again)")
     arguments = parser.parse_args()
     out = results_dir(arguments.out, arguments.quick)
     core_path = arguments.core_json or out / "core.json"
     core = json.loads(core_path.read_text()) if core_path.is_file() else None
-    result = run(arguments.quick, core)
+    earlier = json.loads(arguments.gates_from.read_text())["configurations"] if arguments.gates_from else None
+    result = run(arguments.quick, core, earlier)
     path = write_json(out, "quantized.json", result)
     print(json.dumps({key: value for key, value in result.items() if key not in ("configurations", "method")},
                      indent=2))
