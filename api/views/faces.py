@@ -12,6 +12,7 @@ from api import errors, params
 from api.app import json_response, platform
 from api.collection_store import Collection
 from api.face_json import core_plugins, face_object
+from api.views.subjects import subject_name
 from api.similarity import normalised, similarity_from_cosine
 from api.views.common import (Stopwatch, calculator_version, find_faces, image, similarity_coefficients,
                               with_status)
@@ -36,9 +37,11 @@ def add_face():
     response = find_faces(image_bytes, image_params, ["calculator"], limit=2)
     if len(response.faces) > 1:
         raise errors.more_than_one_face()
-    embedding = normalised(np.array(response.faces[0].embedding))
+    found = response.faces[0]
+    embedding = normalised(np.array(found.embedding))
     stored_image = image_bytes if platform().settings.save_images_to_db else None
-    stored = platform().store.add_face(service_id, subject, embedding, calculator_version(), stored_image)
+    box = {"x_min": found.box.x_min, "y_min": found.box.y_min, "x_max": found.box.x_max, "y_max": found.box.y_max}
+    stored = platform().store.add_face(service_id, subject, embedding, calculator_version(), stored_image, box)
     platform().indexes.faces_added(service_id, Collection(0, [stored.face_id], [stored.subject],
                                                           embedding[np.newaxis]))
     return json_response({"image_id": stored.face_id, "subject": stored.subject}, 201)
@@ -53,7 +56,8 @@ def list_faces():
         raise errors.validation("page should be >= 0 and size >= 1; ")
     faces, total = platform().store.list_faces(service_id, params.raw(request, "subject"), page, size)
     return json_response({
-        "faces": [{"image_id": face.face_id, "subject": face.subject} for face in faces],
+        # "box" is an addition to CompreFace's listing: where the face is in its stored image.
+        "faces": [{"image_id": face.face_id, "subject": face.subject, "box": face.box} for face in faces],
         "page_number": page, "page_size": size,
         "total_pages": math.ceil(total / size), "total_elements": total,
     })
@@ -78,6 +82,15 @@ def delete_face(image_id: str):
     deleted = platform().store.delete_face(service_id, image_id)
     platform().indexes.faces_removed(service_id, [deleted.face_id])
     return json_response({"image_id": deleted.face_id, "subject": deleted.subject})
+
+
+@blueprint.put("/api/v1/recognition/faces/<image_id>")
+def move_face(image_id: str):
+    """An addition: give the face to another subject (made when there is none of that name)."""
+    service_id = _service_id()
+    moved = platform().store.move_face(service_id, image_id, subject_name(request.get_json(silent=True)))
+    platform().indexes.reload(service_id)
+    return json_response({"image_id": moved.face_id, "subject": moved.subject})
 
 
 @blueprint.post("/api/v1/recognition/faces/delete")
