@@ -163,14 +163,23 @@ class Browser:
         console = "\n".join(f"  {entry['level']} {entry['message']}" for entry in self.console()) or "  (empty)"
         return f"Page: {url}\nErrors shown: {alerts or 'none'}\nConsole log:\n{console}"
 
-    def screenshot(self, name: str) -> Path:
-        """Save the whole page (beyond the window's height) as ``<artifacts>/<name>.png``."""
+    def screenshot(self, name: str, whole_page: bool = True) -> Path:
+        """Save the page as ``<artifacts>/<name>.png``: the whole page beyond the window's height
+        (messages in the corner left out: a whole-page capture would draw them mid-page), or
+        the window as it is."""
         self.artifacts.mkdir(parents=True, exist_ok=True)
         path = self.artifacts / f"{name}.png"
+        if not whole_page:
+            path.write_bytes(self.driver.get_screenshot_as_png())
+            return path
         size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
         width = self.script("return window.innerWidth")
-        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": max(size["height"], 1), "scale": 1}})
+        self.script("const t = document.getElementById('toasts'); if (t) t.style.visibility = 'hidden'")
+        try:
+            shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+                "format": "png", "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": width, "height": max(size["height"], 1), "scale": 1}})
+        finally:
+            self.script("const t = document.getElementById('toasts'); if (t) t.style.visibility = ''")
         path.write_bytes(base64.b64decode(shot["data"]))
         return path

@@ -214,7 +214,7 @@ class TestPage {
       this.raw.textContent = JSON.stringify({ message: error.message, code: error.code }, null, 2);
       this.done();
       if (error.code === 28) { // no face: the photo says so, and the table is not drawn
-        this.showNoFace(error.message);
+        this.showNoFace();
         return;
       }
       replace(this.results);
@@ -232,11 +232,11 @@ class TestPage {
     this.resultCard.removeAttribute("aria-busy");
   }
 
-  showNoFace(message) {
+  showNoFace() {
     for (const [canvas, drawing] of this.drawings) {
       if (drawing.bitmap) drawMessage(canvas, drawing.bitmap, NO_FACE);
     }
-    replace(this.results, h("p", { class: "empty", id: "no-face", text: `${NO_FACE}: ${message}. Try a lower detection threshold or another photo.` }));
+    replace(this.results, h("p", { class: "empty", id: "no-face", text: `${NO_FACE} in this photo. Try a lower detection threshold or another photo.` }));
   }
 
   /** Decode `file` for `canvas` (the earlier photo freed); null when the browser cannot show it. */

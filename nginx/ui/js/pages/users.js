@@ -73,7 +73,7 @@ function signUpSetting(installation, session, reload) {
   return [h("h2", { text: "Sign-up" }),
     h("label", { class: "check", for: "sign-up-open" }, box, "Anyone who reaches this installation may create an account"),
     h("p", { class: "muted", text: owner
-      ? "Closed, only people you create an account for can sign in. New accounts have no application until someone adds them as a member."
+      ? "When this is off, only the people you create an account for can sign in. A new account sees no application until someone adds it as a member."
       : "Only the owner changes this." })];
 }
 
