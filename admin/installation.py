@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from admin import errors
@@ -21,10 +22,8 @@ def set_sign_up_open(db: Session, actor: Actor, is_open: object) -> Installation
     require(actor, Action.CHANGE_SETTINGS)
     if not isinstance(is_open, bool):
         raise errors.validation("signUpOpen must be true or false")
-    row = db.get(Installation, ROW_ID)
-    if row is None:
-        row = Installation(id=ROW_ID)
-        db.add(row)
-    row.sign_up_open = is_open
-    db.flush()
-    return row
+    # One statement, so that two owners' clicks at once cannot both insert the row.
+    db.execute(insert(Installation).values(id=ROW_ID, sign_up_open=is_open)
+               .on_conflict_do_update(index_elements=[Installation.id], set_={"sign_up_open": is_open}))
+    db.expire_all()
+    return settings(db)

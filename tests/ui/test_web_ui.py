@@ -487,7 +487,11 @@ def test_the_recognition_test_page_names_the_person_and_calls_a_stranger_unknown
     assert "/api/v1/recognition/recognize?face_plugins=landmarks%2Cage%2Cgender&det_prob_threshold=0.5" in curl
     assert '-F "file=@Bill_Gates_0006.jpg"' in curl and "x-api-key: " in curl
     assert '"subject": "Bill_Gates"' in browser.text("#raw-json")
-    both_widths(browser, "p01-recognition-known", lambda: browser.find("#results .subject-name"))
+    def known_and_square_checkboxes() -> None:
+        browser.find("#results .subject-name")
+        sizes = [(box.size["width"], box.size["height"]) for box in browser.find_all("fieldset.plugins input[type=checkbox]")]
+        assert len(sizes) == 5 and all(width == height >= 16 for width, height in sizes), sizes
+    both_widths(browser, "p01-recognition-known", known_and_square_checkboxes)
 
     # A stranger: Unknown, with the closest candidate in small print and the threshold stated.
     browser.script("window.snapshots = []; new MutationObserver(() => window.snapshots.push(document.querySelector('#results').textContent))"
