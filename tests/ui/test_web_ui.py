@@ -496,7 +496,19 @@ def test_the_recognition_test_page_names_the_person_and_calls_a_stranger_unknown
     # A stranger: Unknown, with the closest candidate in small print and the threshold stated.
     browser.script("window.snapshots = []; new MutationObserver(() => window.snapshots.push(document.querySelector('#results').textContent))"
                    ".observe(document.querySelector('#results'), {childList: true, subtree: true})")
+    # The answer is held back a few seconds (the server still gives it), so that the screenshots
+    # catch what the page shows meanwhile: the new photo at once, dimmed, saying it is busy.
+    browser.script("window.realFetch = window.fetch; window.fetch = (url, options) => String(url).includes('/recognize')"
+                   " ? new Promise((done) => setTimeout(done, 5000)).then(() => window.realFetch(url, options))"
+                   " : window.realFetch(url, options)")
     browser.choose_files("#pick-file", [STRANGER])
+
+    def busy_with_the_new_photo() -> None:
+        browser.find("#result-card.busy")
+        assert browser.find("#canvas-file").get_attribute("data-message") == "Finding faces…"
+        assert browser.text("#results") == "Finding faces…"
+    both_widths(browser, "p07-new-photo-while-busy", busy_with_the_new_photo)
+    browser.script("window.fetch = window.realFetch")
     browser.wait(lambda: browser.find_all("#results .unknown"), "the stranger to read Unknown")
     first = browser.script("return window.snapshots[0]")
     assert first == "Finding faces…", first  # the earlier answer went at once

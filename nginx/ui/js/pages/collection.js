@@ -36,6 +36,7 @@ class CollectionPage {
     this.checked = new Set();
     this.thumbnails = new Map(); // image id -> blob URL of its face crop
     this.left = false;
+    this.drawing = 0; // counts the faces panel's drawings; only the latest one is shown
 
     this.search = h("input", { type: "search", placeholder: "Search people", "aria-label": "Search people", id: "subject-search" });
     this.search.addEventListener("input", () => {
@@ -130,6 +131,7 @@ class CollectionPage {
   // The people: a card per subject -----------------------------------------------------------
 
   async showPeople() {
+    const drawing = ++this.drawing; // a later search's cards win over an earlier one's slower answers
     const matching = this.matching();
     const pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
     this.pageNumber = Math.min(this.pageNumber, pages - 1);
@@ -146,7 +148,7 @@ class CollectionPage {
       image, h("span", { class: "person-name", text: subject }), h("span", { class: "muted person-count", text: `${count} face${count === 1 ? "" : "s"}` }));
       return { card, image, face };
     });
-    if (this.left || this.selected !== null) return;
+    if (this.left || this.selected !== null || drawing !== this.drawing) return;
     const total = this.subjects.length;
     replace(this.facesPanel,
       h("div", { class: "panel-head" }, h("h2", {}, "Everyone ", h("span", { class: "muted", id: "faces-total", text: `(${total.toLocaleString()} ${total === 1 ? "person" : "people"})` }))),
@@ -159,6 +161,7 @@ class CollectionPage {
   // One subject's faces ---------------------------------------------------------------------------
 
   async showSubjectFaces() {
+    const drawing = ++this.drawing;
     const subject = this.selected;
     const params = { page: this.pageNumber, size: PAGE_SIZE, subject };
     let listing = await this.api.request("GET", "/recognition/faces", { params });
@@ -166,7 +169,7 @@ class CollectionPage {
       this.pageNumber = Math.max(0, listing.total_pages - 1);
       listing = await this.api.request("GET", "/recognition/faces", { params: { ...params, page: this.pageNumber } });
     }
-    if (this.left || this.selected !== subject) return;
+    if (this.left || this.selected !== subject || drawing !== this.drawing) return;
     const shown = new Set(listing.faces.map((face) => face.image_id));
     for (const id of [...this.checked]) if (!shown.has(id)) this.checked.delete(id);
     const selectionTools = [
