@@ -9,7 +9,9 @@
    load with 2 core servers -> load.json, memory.json
 4. collections: search latency at 10k / 100k / 1M faces and sync between api servers
    (bench.collections_bench) -> collections.json
-5. REPORT.md with its plots (bench.report)
+5. containers: image sizes, build time cold and cached, time to healthy and a core killed under load,
+   with docker compose (bench.containers) -> images.json; not in quick mode
+6. REPORT.md with its plots (bench.report)
 
 Results go to bench/results, or to --out. --quick takes small samples of everything (one core
 server, concurrency 1 and 2, a 10k collection) to check that the benchmarks run, in under two
@@ -25,7 +27,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import accuracy, calibrate, collections_bench, core_bench, load, report
+from bench import accuracy, calibrate, collections_bench, containers, core_bench, load, report
 from bench.deployment import deployment
 from bench.machine import machine_info
 from bench.output import results_dir, write_json
@@ -88,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     step("platform", lambda: platform_runs(out, quick))
     step("collections", lambda: write_json(out, "collections.json", collections_bench.run(
         list(QUICK_COLLECTION_SIZES if quick else COLLECTION_SIZES), quick, "ivf")))
+    if not quick:
+        step("containers", lambda: write_json(out, "images.json", containers.run()))
     write_json(out, "run.json", {"quick": quick, "seconds": durations,
                                  "total_seconds": round(sum(durations.values()), 1),
                                  "machine": {**machine, "load_average_at_end": round(os.getloadavg()[0], 2)}})

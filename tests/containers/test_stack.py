@@ -10,19 +10,17 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import threading
 import time
-import uuid
 from pathlib import Path
 
+import pytest
 import requests
 
-from tests.support.paths import DATA_DIR, MODELS_DIR, PROJECT_ROOT, lfw_image
-from tests.support.stack import IMAGES, ComposeStack
+from tests.support.paths import DATA_DIR, PROJECT_ROOT, lfw_image
+from tests.support.stack import IMAGES, ComposeStack, kill_a_core_under_load
 
 SDK_PYTHON = PROJECT_ROOT / ".venv-sdk" / "bin" / "python"
 SDK_SESSION = PROJECT_ROOT / "tests" / "api" / "sdk_session.py"
-RECOGNIZE = "/api/v1/recognition/recognize"
 # What a user may see while one core server dies under load: a few requests answered 503.
 MOST_KILL_FAILURES = 5
 # Values the tests carry from one step to the next.
@@ -40,24 +38,6 @@ def with_photos(commands: str) -> str:
     """The README's alice-1.jpg and alice-2.jpg as two photos of one person from the test data."""
     return (commands.replace("alice-1.jpg", str(lfw_image("Jacques_Chirac", 1)))
             .replace("alice-2.jpg", str(lfw_image("Jacques_Chirac", 2))))
-
-
-def likeness(stack: ComposeStack, *args: str, stdin: str | None = None) -> str:
-    """The `likeness` command in the admin container; its output."""
-    done = subprocess.run(["docker", "compose", "exec", "-T", "admin", "likeness", *args], cwd=PROJECT_ROOT,
-                          env=stack.env, input=stdin, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, f"likeness {' '.join(args)} failed: {done.stdout}{done.stderr}"
-    return done.stdout
-
-
-def new_key(stack: ComposeStack, kind: str) -> str:
-    return likeness(stack, "service", "create", "--type", kind, "--name", f"{kind}-{uuid.uuid4().hex[:6]}").split()[-1]
-
-
-def recognize(stack: ComposeStack, key: str, photo: Path, timeout: float = 60) -> requests.Response:
-    with photo.open("rb") as image:
-        return requests.post(stack.url + RECOGNIZE, headers={"x-api-key": key}, files={"file": image},
-                             timeout=timeout)
 
 
 def enrol(stack: ComposeStack, key: str, subject: str, photo: Path) -> dict:
@@ -89,6 +69,7 @@ def core_calls(stack: ComposeStack, container: str) -> float:
     return total
 
 
+@pytest.mark.timeout(1800)  # the first build on a machine downloads every dependency
 def test_1_every_image_builds(stack: ComposeStack) -> None:
     started = time.monotonic()
     stack.compose("build")
@@ -130,7 +111,7 @@ def test_3_the_readme_quick_start_and_the_compreface_sdk(stack: ComposeStack) ->
     assert best["subject"] == "Alice" and best["similarity"] > 0.5, recognised
 
     assert SDK_PYTHON.exists(), f"{SDK_PYTHON} is missing: `make sdk-venv` (part of `make test`) creates it"
-    keys = [new_key(stack, kind) for kind in ("recognition", "detection", "verification")]
+    keys = [stack.new_key(kind) for kind in ("recognition", "detection", "verification")]
     photos = [str(lfw_image("Jacques_Chirac", number)) for number in (1, 2, 3)]
     sdk = subprocess.run([str(SDK_PYTHON), str(SDK_SESSION), "http://127.0.0.1", str(stack.port), *keys, *photos,
                           str(DATA_DIR / "group-photos" / "insightface_t1.jpg")],
@@ -141,7 +122,7 @@ def test_3_the_readme_quick_start_and_the_compreface_sdk(stack: ComposeStack) ->
     assert len(answers["detect"]["result"]) == 6
     assert answers["verify"]["result"][0]["face_matches"][0]["similarity"] > 0.5
 
-    carried["key"] = new_key(stack, "recognition")
+    carried["key"] = stack.new_key("recognition")
     carried["face"] = enrol(stack, carried["key"], "Persistent", lfw_image("Jacques_Chirac", 4))["image_id"]
 
 
@@ -155,7 +136,7 @@ def test_4_scaled_out_every_core_serves_and_both_api_servers_agree(stack: Compos
     added = enrol(stack, key, "Scaled", lfw_image("Jacques_Chirac", 5))
     served_by: set[str] = set()
     for _ in range(24):
-        answer = recognize(stack, key, lfw_image("Jacques_Chirac", 6))
+        answer = stack.recognize(key, lfw_image("Jacques_Chirac", 6))
         assert answer.status_code == 200, answer.text
         assert answer.json()["result"][0]["subjects"][0]["subject"] in ("Scaled", "Persistent")
         listed = requests.get(f"{stack.url}/api/v1/recognition/faces", headers={"x-api-key": key}, timeout=30)
@@ -170,35 +151,13 @@ def test_4_scaled_out_every_core_serves_and_both_api_servers_agree(stack: Compos
 
 
 def test_5_a_core_killed_under_load_costs_a_few_503s_and_the_stream_recovers(stack: ComposeStack) -> None:
-    key, photo = carried["key"], lfw_image("Jacques_Chirac", 6)
-    answers: list[tuple[float, int, str]] = []
-    stop = threading.Event()
-
-    def stream() -> None:
-        while not stop.is_set():
-            try:
-                answer = recognize(stack, key, photo)
-                answers.append((time.monotonic(), answer.status_code, answer.text))
-            except requests.RequestException as error:
-                answers.append((time.monotonic(), 0, str(error)))
-
-    workers = [threading.Thread(target=stream) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    time.sleep(5)
-    victim = stack.containers("core")[1]
-    killed_at = time.monotonic()
-    subprocess.run(["docker", "kill", "--signal", "KILL", victim], check=True, capture_output=True)
-    time.sleep(20)
-    stop.set()
-    for worker in workers:
-        worker.join(timeout=120)
-    failures = [(status, text) for _, status, text in answers if status != 200]
-    print(f"kill test: {len(answers)} recognitions, {len(failures)} failed")
+    run = kill_a_core_under_load(stack, carried["key"], lfw_image("Jacques_Chirac", 6))
+    failures = run.failures
+    print(f"kill test: {len(run.answers)} recognitions, {len(failures)} failed")
     assert len(failures) <= MOST_KILL_FAILURES, failures
     for status, text in failures:
         assert status == 503 and "message" in json.loads(text), (status, text)
-    recovered = [status for at, status, _ in answers if at > killed_at + 10]
+    recovered = [status for at, status, _ in run.answers if at > run.killed_at + 10]
     assert recovered and set(recovered) == {200}, f"after the kill: {recovered}"
     carried["kill_failures"] = str(len(failures))
 
@@ -207,7 +166,7 @@ def test_6_down_and_up_keep_the_data_and_down_v_removes_it(stack: ComposeStack) 
     stack.shell(readme_block("restart"))
     stack.wait_healthy()
     assert carried["face"] in faces(stack, carried["key"])
-    assert "you@example.com" in likeness(stack, "user", "list")
+    assert "you@example.com" in stack.likeness("user", "list")
     volumes = stack.compose("config", "--volumes").stdout.split()
     named = {f"{stack.project}_{volume}" for volume in volumes}
     listed = subprocess.run(["docker", "volume", "ls", "--quiet"], capture_output=True, text=True).stdout.split()
@@ -217,6 +176,7 @@ def test_6_down_and_up_keep_the_data_and_down_v_removes_it(stack: ComposeStack) 
     assert not named & set(listed), f"docker compose down -v left {named & set(listed)}"
 
 
+@pytest.mark.timeout(1800)  # CUDA and cuDNN from PyPI, the first time
 def test_7_the_gpu_override_renders_and_core_gpu_builds(stack: ComposeStack) -> None:
     """The README's GPU block; its last line needs an NVIDIA GPU to start core, so here the test builds
     what that line builds instead."""
@@ -238,6 +198,6 @@ def test_8_an_external_postgresql_instead_of_the_bundled_one(stack: ComposeStack
         "postgresql://likeness:secret@db.example.com:5432/likeness", database.url))
     stack.wait_healthy()
     assert not stack.containers("postgres"), "the bundled postgres started too"
-    key = new_key(stack, "recognition")
+    key = stack.new_key("recognition")
     enrol(stack, key, "External", lfw_image("Jacques_Chirac", 1))
     assert "External" in database.query("SELECT name FROM subjects")

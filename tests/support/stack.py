@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -29,6 +31,7 @@ PROJECT = "likeness-tests"
 COMPOSE_TIMEOUT_S = 1800
 SERVICES = ("postgres", "migrate", "models", "core", "api", "admin", "gateway")
 IMAGES = {"core": "likeness/core", "api": "likeness/api", "admin": "likeness/admin", "gateway": "likeness/gateway"}
+RECOGNIZE = "/api/v1/recognition/recognize"
 
 
 EXTERNAL_DATABASE = f"{PROJECT}-external-db"
@@ -96,16 +99,19 @@ class ComposeStack:
 
     def health(self) -> dict[str, str]:
         """Each running container's name and state (``healthy``, ``starting``, ``running``, ...)."""
-        listed = self.compose("ps", "--format", "{{.Name}} {{.State}} {{.Health}}").stdout.splitlines()
-        return {name: (health or state) for name, state, health in
-                (f"{line} ".split(" ", 2) for line in listed if line.strip())}
+        states = {}
+        for line in self.compose("ps", "--format", "{{.Name}} {{.State}} {{.Health}}").stdout.splitlines():
+            if line.strip():
+                name, state, *health = line.split()
+                states[name] = health[0] if health else state
+        return states
 
     def wait_healthy(self, timeout: float = 600) -> float:
         """Wait until every running container is healthy and /health at the gateway is 200; the seconds it took."""
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             states = self.health()
-            if states and all(state.strip() in ("healthy", "running") for state in states.values()) \
+            if states and all(state in ("healthy", "running") for state in states.values()) \
                     and self.gateway_ok():
                 return time.monotonic() - started
             time.sleep(1)
@@ -121,6 +127,23 @@ class ComposeStack:
         done = subprocess.run(["docker", "compose", "logs", "--no-color", "--tail", str(lines)], cwd=PROJECT_ROOT,
                               env=self.env, capture_output=True, text=True, timeout=120)
         return f"--- docker compose logs (last {lines} lines of each):\n{done.stdout[-6000:]}"
+
+    def likeness(self, *args: str, stdin: str | None = None) -> str:
+        """The `likeness` command in the admin container; its output."""
+        done = subprocess.run(["docker", "compose", "exec", "-T", "admin", "likeness", *args], cwd=PROJECT_ROOT,
+                              env=self.env, input=stdin, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"likeness {' '.join(args)} failed: {done.stdout}{done.stderr}"
+        return done.stdout
+
+    def new_key(self, kind: str) -> str:
+        """The API key of a new service of ``kind`` (recognition, detection, verification)."""
+        return self.likeness("service", "create", "--type", kind, "--name", f"{kind}-{uuid.uuid4().hex[:6]}").split()[-1]
+
+    def recognize(self, key: str, photo: Path, timeout: float = 60) -> requests.Response:
+        """A recognition of ``photo`` through the gateway."""
+        with photo.open("rb") as image:
+            return requests.post(self.url + RECOGNIZE, headers={"x-api-key": key}, files={"file": image},
+                                 timeout=timeout)
 
     def external_postgres(self, *compose_files: str) -> ExternalPostgres:
         """Start the stand-in PostgreSQL outside the project (``docker run``) on the network that
@@ -142,3 +165,46 @@ class ComposeStack:
         """Remove the stack's containers (and volumes), and the external PostgreSQL if one runs."""
         subprocess.run(["docker", "rm", "--force", "--volumes", EXTERNAL_DATABASE], capture_output=True)
         self.compose("down", "--remove-orphans", *(["--volumes"] if volumes else []), "--timeout", "20")
+
+
+@dataclass
+class KillRun:
+    """What clients saw while one core container was killed: (time, status, body) of every recognition."""
+
+    killed_at: float
+    answers: list[tuple[float, int, str]] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[tuple[int, str]]:
+        return [(status, text) for _, status, text in self.answers if status != 200]
+
+
+def kill_a_core_under_load(stack: ComposeStack, key: str, photo: Path, clients: int = 4,
+                           before_s: float = 5, after_s: float = 20) -> KillRun:
+    """Recognitions of ``photo`` by ``clients`` concurrent clients through the gateway; after ``before_s``
+    the second core container is killed (SIGKILL), and the stream goes on for ``after_s``."""
+    run = KillRun(killed_at=0.0)
+    stop = threading.Event()
+
+    def stream() -> None:
+        while not stop.is_set():
+            try:
+                answer = stack.recognize(key, photo)
+                run.answers.append((time.monotonic(), answer.status_code, answer.text))
+            except requests.RequestException as error:
+                run.answers.append((time.monotonic(), 0, str(error)))
+
+    workers = [threading.Thread(target=stream) for _ in range(clients)]
+    for worker in workers:
+        worker.start()
+    try:
+        time.sleep(before_s)
+        victim = stack.containers("core")[1]
+        run.killed_at = time.monotonic()
+        subprocess.run(["docker", "kill", "--signal", "KILL", victim], check=True, capture_output=True)
+        time.sleep(after_s)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=120)
+    return run
