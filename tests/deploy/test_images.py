@@ -79,7 +79,7 @@ def test_no_model_is_downloaded_at_build_time_unless_a_build_arg_asks() -> None:
 IMAGE_ENTRY_MODULES = {
     "likeness/core": ["core.server", "deploy/docker/fetch_models.py"],
     "likeness/api": ["api.app", "api.cli", "common.gunicorn_config", "deploy/docker/wait_for_schema.py"],
-    "likeness/admin": ["admin.app", "api.cli", "common.gunicorn_config", "deploy/docker/wait_for_schema.py"],
+    "likeness/admin": ["admin.app", "common.gunicorn_config", "deploy/docker/wait_for_schema.py"],
     "likeness/gateway": ["runner.gateway"],
 }
 _IMPORTER = """
