@@ -12,23 +12,8 @@ from sqlalchemy.orm import Session
 
 from admin import announce, errors
 from admin.permissions import Action, Actor, effective_app_role, require, require_in_app
+from common.names import entity_name as check_name  # also admin.services'
 from db.models import AppMember, AppRole, Application, Service, User
-
-NAME_LENGTH = 50
-FORBIDDEN_CHARACTERS = (";", "/", "\\")
-
-
-def check_name(name: object, what: str) -> str:
-    """An application or service name as CompreFace accepts it: 1 to 50 characters, none of
-    ``; / \\``; trimmed."""
-    if not isinstance(name, str) or not name.strip():
-        raise errors.validation(f"{what} name cannot be empty")
-    name = name.strip()
-    if len(name) > NAME_LENGTH:
-        raise errors.validation(f"{what} name must have 1 to {NAME_LENGTH} characters")
-    if any(character in name for character in FORBIDDEN_CHARACTERS):
-        raise errors.validation(f"{what} name cannot contain ';', '/' or '\\'")
-    return name
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
-"""The admin's errors: ``{"message", "code"}`` as the api's (:class:`api.errors.ApiError`), with
-CompreFace's admin codes (reference/compreface.md, section 2.4) and a few of Likeness's own (50+)."""
+"""The admin's errors: ``{"message", "code"}`` as the api's (:class:`common.errors.ApiError`), with
+CompreFace's admin codes and a few of Likeness's own (50+)."""
 
 from __future__ import annotations
 
 from http import HTTPStatus
 
 # Re-exported: the admin's code takes every error from this module.
-from api.errors import ApiError, database_unavailable, too_large, validation  # noqa: F401
+from common.errors import ApiError, database_unavailable, too_large, validation  # noqa: F401
 
 
 def access_denied() -> ApiError:
@@ -67,6 +67,9 @@ class TooManySignIns(ApiError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(52, f"Too many failed sign-ins; try again in {retry_after} s", HTTPStatus.TOO_MANY_REQUESTS)
         self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def csrf_refused() -> ApiError:

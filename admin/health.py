@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.orm import sessionmaker
 
-from api.core_client import CoreClient
+from common.core_client import CoreClient
 from db.engine import database_reachable
 
 OK, DOWN, NOT_CONFIGURED = "OK", "DOWN", "NOT_CONFIGURED"

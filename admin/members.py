@@ -1,4 +1,4 @@
-"""Members of an application and their roles (CompreFace's rules, reference/compreface.md 2.2)."""
+"""Members of an application and their roles (CompreFace's rules)."""
 
 from __future__ import annotations
 

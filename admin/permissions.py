@@ -1,4 +1,4 @@
-"""Who may do what: CompreFace's roles (reference/compreface.md, section 2.2) as one table.
+"""Who may do what: CompreFace's roles as one table.
 
 Global roles act on the installation, application roles inside one application. A global OWNER or
 ADMINISTRATOR has an application OWNER's rights in every application, member or not; a global

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from api import errors
+from common import errors
 from db.models import Application, Service, ServiceType
 
 TYPE_NAMES = {ServiceType.RECOGNITION: "Recognition", ServiceType.DETECTION: "Detection",

@@ -1,5 +1,6 @@
 """Face collections in the database: every write bumps the service's collection version and
-announces the change with NOTIFY in the same transaction (see DESIGN.md, api <-> api)."""
+announces the change with NOTIFY in the same transaction (db/notify.py, the api <-> api contract).
+Views do not call it: api.services.collections pairs each write with the index update."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import errors
+from common import errors
 from db.models import Face, Service, StoredImage, Subject
 from db.notify import CollectionChange, next_version, notify
 

@@ -1,6 +1,6 @@
 """The image(s) of an API request: a multipart part, a base64 JSON field, or an image URL.
 
-CompreFace's rules (reference/compreface.md, section 1.0) are kept to the code:
+CompreFace's rules for image inputs are kept to the code:
 
 * ``multipart/form-data``: the part named ``file`` (or ``source_image``/``target_image``); a missing
   part is code 34; the lower-cased extension of its filename must be one of ``ALLOWED_EXTENSIONS``,
@@ -35,8 +35,8 @@ import urllib3
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest
 
-from api import errors
-from api.errors import ApiError
+from common import errors
+from common.errors import ApiError
 from api.settings import ApiSettings
 
 ALLOWED_EXTENSIONS = {"tif", "tiff", "jpg", "jpeg", "png", "bmp", "ico", "gif", "webp"}

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from prometheus_client import Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from api.indexes import ServiceIndexes
 from common.metrics import LATENCY_BUCKETS, http_metrics
-
-if TYPE_CHECKING:  # the admin imports this module through api.core_client and must not load faiss
-    from api.indexes import ServiceIndexes
 
 HTTP = http_metrics("likeness_api")
 
 CORE_CALLS = Histogram("likeness_api_core_call_duration_seconds",
                        "Time of calls to the core servers, by gRPC method and status code (retries included)",
                        ["method", "code"], buckets=LATENCY_BUCKETS)
+
+
+def observe_core_call(method: str, code: str, seconds: float) -> None:
+    """The core client's observer (:class:`common.core_client.CoreClient`)."""
+    CORE_CALLS.labels(method, code).observe(seconds)
 
 
 class IndexSizes(Collector):

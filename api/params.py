@@ -4,12 +4,12 @@ its messages (code 26, each message followed by "; ")."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from flask import Request
 
-from api import errors
+from api.services.faces import ImageParams
+from common import errors
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -65,14 +65,6 @@ def plugins(request: Request) -> list[str]:
     """``face_plugins`` comma-separated, repeated, or both."""
     value = raw(request, "face_plugins") or ""
     return [slug.strip().lower() for slug in value.split(",") if slug.strip()]
-
-
-@dataclass(frozen=True)
-class ImageParams:
-    limit: int
-    det_prob_threshold: float | None
-    face_plugins: list[str]
-    status: bool
 
 
 def image_params(request: Request) -> ImageParams:

@@ -7,9 +7,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from common.config import ServiceSettings
+from common.config import PROJECT_ROOT, ServiceSettings
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ApiSettings(ServiceSettings):

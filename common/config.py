@@ -10,10 +10,14 @@ secrets masked.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The project folder (the repository, /app in the images): var/ and the default paths hang off it.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 LogLevel = Literal["DEBUG", "INFO", "FATAL"]
 LogFormat = Literal["text", "json"]

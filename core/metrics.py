@@ -4,7 +4,6 @@ gRPC interceptor that measures and logs every call under the request id the api 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 
@@ -12,20 +11,15 @@ import grpc
 from prometheus_client import Counter, Histogram
 
 from common.logs import REQUEST_ID_METADATA, bind_request_id, release_request_id, usable_request_id
+from common.metrics import LATENCY_BUCKETS
 from proto import core_pb2
 
 log = logging.getLogger("core.calls")
 
-# The embedding server is one process and reads its own figures; but when PROMETHEUS_MULTIPROC_DIR
-# is set (meant for gunicorn's workers, say in an environment shared by every service),
-# prometheus_client keeps every value in a file there, so the folder must exist.
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
-
 GRPC_REQUESTS = Counter("likeness_core_grpc_requests", "gRPC calls answered, by method and status code",
                         ["method", "code"])
 GRPC_LATENCY = Histogram("likeness_core_grpc_request_duration_seconds", "Time to answer a gRPC call, by method",
-                         ["method"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
+                         ["method"], buckets=LATENCY_BUCKETS)
 FACES = Histogram("likeness_core_faces_per_image", "Faces found in each processed image",
                   buckets=(0, 1, 2, 3, 5, 10, 20, 50, 100))
 BATCH_SIZE = Histogram("likeness_core_embedding_batch_size", "Faces embedded together in one recognizer run "

@@ -6,9 +6,8 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from common.config import ServiceSettings
+from common.config import PROJECT_ROOT, ServiceSettings
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class CoreSettings(ServiceSettings):

@@ -19,7 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from common.config import PROJECT_ROOT
+
 EMBEDDED_PGDATA = PROJECT_ROOT / "var" / "pgdata"
 DATABASE_NAME = "likeness"
 

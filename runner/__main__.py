@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 
 from common.config import ServiceSettings, load_settings, print_settings
-from db.engine import PROJECT_ROOT
+from common.config import PROJECT_ROOT
 from runner.platform import LocalPlatform, PlatformOptions
 
 

@@ -13,9 +13,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import Field, model_validator
 
-from common.config import ServiceSettings, load_settings, print_settings
+from common.config import PROJECT_ROOT, ServiceSettings, load_settings, print_settings
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = PROJECT_ROOT / "nginx"
 NGINX = "nginx"
 

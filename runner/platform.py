@@ -19,14 +19,13 @@ import grpc
 import requests
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from common.config import load_settings
-from db.engine import PROJECT_ROOT, database_url, stop_embedded_server
+from common.config import PROJECT_ROOT, load_settings
+from db.engine import database_url, stop_embedded_server
 from db.migrate import upgrade
 from runner.gateway import GatewaySettings, nginx_command, write_config
+from runner.gunicorn import gunicorn_command
 from runner.supervisor import Supervised, terminate_all
 
-BIN = Path(sys.executable).parent
-GUNICORN_CONFIG = "python:common.gunicorn_config"
 START_TIMEOUT_S = 240
 
 
@@ -135,14 +134,14 @@ class LocalPlatform:
         for number, address in enumerate(apis, 1):
             env = {**base_env, "PORT": address.rsplit(":", 1)[1], "PYTHON_URL": ",".join(cores),
                    "PROMETHEUS_MULTIPROC_DIR": str(options.run_dir / "metrics" / f"api-{number}")}
-            add(f"api-{number}", _gunicorn("api.app:create_app()", address, workers=1, threads=16), env,
+            add(f"api-{number}", gunicorn_command("api", address), env,
                 lambda a=address: http_ok(f"http://{a}/ready"), address, f"http://{address}/metrics")
 
         admin = f"127.0.0.1:{free_port()}"
         env = {**base_env, "PORT": admin.rsplit(":", 1)[1], "PYTHON_URL": ",".join(cores), "PROXY_COUNT": "1",
                "PROMETHEUS_MULTIPROC_DIR": str(options.run_dir / "metrics" / "admin"),
                "API_URLS": ",".join(f"http://{address}" for address in apis)}
-        add("admin", _gunicorn("admin.app:create_app()", admin, workers=2, threads=4), env,
+        add("admin", gunicorn_command("admin", admin), env,
             lambda: http_ok(f"http://{admin}/admin/ready"), admin, f"http://{admin}/admin/metrics")
 
         gateway_env = {**base_env, "PORT": str(options.port), "API_UPSTREAM": ",".join(apis),
@@ -155,8 +154,3 @@ class LocalPlatform:
         for process in self.processes.values():
             process.start()
 
-
-def _gunicorn(application: str, address: str, workers: int, threads: int) -> list[str]:
-    return [str(BIN / "gunicorn"), "--config", GUNICORN_CONFIG, "--worker-class", "gthread",
-            "--workers", str(workers), "--threads", str(threads), "--bind", address, "--graceful-timeout", "10",
-            application]

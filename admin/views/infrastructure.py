@@ -14,7 +14,7 @@ from flask import Blueprint
 from admin import health
 from admin.web import context, public
 from db.engine import database_reachable
-from common.swagger import swagger_file, swagger_page
+from common.web import swagger_file, swagger_page
 
 blueprint = Blueprint("infrastructure", __name__)
 SWAGGER_DIR = Path(__file__).resolve().parent.parent / "swagger"

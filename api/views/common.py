@@ -1,66 +1,50 @@
-"""What the image endpoints share: the request's image, the core call, CompreFace's answers."""
+"""What every api view shares: this process's state, the key check, the request's images, and
+counting the requests that the statistics show."""
 
 from __future__ import annotations
 
-import time
+import functools
+from collections.abc import Callable
+from typing import TypeVar
 
-from flask import request
+from flask import current_app, g, request
 
-from api import errors
-from api.app import platform
+from api.auth import ServiceRef
 from api.image_input import request_image
-from api.params import ImageParams
-from proto import core_pb2 as pb
+from api.state import STATE_KEY, ApiState
+from db.models import ServiceType
+
+View = TypeVar("View", bound=Callable[..., object])
+
+
+def state() -> ApiState:
+    """The api process's state (:class:`api.state.ApiState`), as ``create_app`` installed it."""
+    return current_app.extensions[STATE_KEY]
+
+
+def service(service_type: ServiceType) -> ServiceRef:
+    """The service the request's ``x-api-key`` names (code 20, 26 or 10 when it cannot)."""
+    found = state().keys.service(request, service_type)
+    g.likeness_service = found
+    return found
 
 
 def image(field: str = "file") -> bytes:
-    settings = platform().settings
-    return request_image(request, field, platform().fetcher, settings.max_file_size)
+    """The request's image ``field`` (multipart part, base64 JSON field or URL)."""
+    return request_image(request, field, state().fetcher, state().settings.max_file_size)
 
 
-def find_faces(image_bytes: bytes, params: ImageParams, plugins: list[str], *, limit: int | None = None,
-               whole_image: bool = False) -> pb.ProcessImageResponse:
-    """The faces the core finds; no face is CompreFace's error 28."""
-    response = platform().core.process_image(
-        image_bytes, det_prob_threshold=params.det_prob_threshold,
-        limit=params.limit if limit is None else limit, face_plugins=plugins,
-        whole_image_is_face=whole_image, with_timings=params.status)
-    if not response.faces:
-        raise errors.no_face()
-    return response
+def counted(view: View) -> View:
+    """Count the view's requests in their service's statistics (requests per day): every request
+    whose key was accepted, whatever its answer."""
 
+    @functools.wraps(view)
+    def counting(*args: object, **kwargs: object) -> object:
+        try:
+            return view(*args, **kwargs)
+        finally:
+            found = g.pop("likeness_service", None)
+            if found is not None:
+                state().counter.count(found.id)
 
-def similarity_coefficients() -> tuple[float, float]:
-    status = platform().core.status()
-    return status.similarity_c0, status.similarity_c1
-
-
-def calculator_version() -> str:
-    return platform().core.status().calculator_version
-
-
-class Stopwatch:
-    """Milliseconds spent per step of a request, for the ``status=true`` breakdown."""
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.steps: dict[str, float] = {}
-
-    def lap(self, step: str, since: float) -> None:
-        self.steps[step] = round((time.perf_counter() - since) * 1000, 2)
-
-    def report(self, core: pb.ProcessImageResponse | None = None) -> dict[str, object]:
-        report: dict[str, object] = dict(self.steps)
-        if core is not None:
-            report["core"] = {step: round(ms, 2) for step, ms in core.timings_ms.items()}
-        report["total"] = round((time.perf_counter() - self.started) * 1000, 2)
-        return report
-
-
-def with_status(body: dict[str, object], show: bool, response: pb.ProcessImageResponse,
-                watch: Stopwatch) -> dict[str, object]:
-    """``body`` with ``plugins_versions`` and the ``timings`` breakdown when ``status=true``."""
-    if show:
-        body["plugins_versions"] = dict(response.plugins_versions)
-        body["timings"] = watch.report(response)
-    return body
+    return counting  # type: ignore[return-value]

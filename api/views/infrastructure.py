@@ -6,8 +6,8 @@ from pathlib import Path
 
 from flask import Blueprint
 
-from api.app import json_response, platform
-from common.swagger import swagger_file, swagger_page
+from api.views.common import state
+from common.web import json_response, swagger_file, swagger_page
 
 blueprint = Blueprint("infrastructure", __name__)
 SWAGGER_DIR = Path(__file__).resolve().parent.parent / "swagger"
@@ -15,7 +15,7 @@ SWAGGER_DIR = Path(__file__).resolve().parent.parent / "swagger"
 
 @blueprint.get("/api/v1/config")
 def config():
-    settings = platform().settings
+    settings = state().settings
     return json_response({"clientMaxFileSize": settings.max_file_size,
                           "clientMaxBodySize": settings.max_request_size})
 
@@ -27,13 +27,13 @@ def health():
 
 @blueprint.get("/ready")
 def ready():
-    checks = platform().ready()
+    checks = state().ready()
     return json_response({"ready": all(checks.values()), **checks}, 200 if all(checks.values()) else 503)
 
 
 @blueprint.get("/status")
 def status():
-    return json_response({"index": platform().indexes.memory(), "auth_method": platform().settings.auth_method})
+    return json_response({"index": state().indexes.memory(), "auth_method": state().settings.auth_method})
 
 
 @blueprint.get("/swagger/")

@@ -2,56 +2,33 @@
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
 from flask import Blueprint, request
 
 from api import params
-from api.app import json_response, platform
-from api.face_json import core_plugins, face_object
-from api.similarity import normalised, similarity_from_cosine
-from api.views.common import Stopwatch, find_faces, image, similarity_coefficients, with_status
+from api.views import render
+from api.views.common import counted, image, service, state
+from common.web import json_response
 from db.models import ServiceType
 
 blueprint = Blueprint("recognition", __name__)
 
 
 @blueprint.post("/api/v1/recognition/recognize")
+@counted
 def recognize():
-    service = platform().keys.service(request, ServiceType.RECOGNITION)
+    service_id = service(ServiceType.RECOGNITION).id
     image_params = params.image_params(request)
     count = params.prediction_count(request)
     threshold = params.similarity_threshold(request)
     detect = params.boolean(request, "detect_faces", True)
-    image_bytes = image()
-    platform().counter.count(service.id)
-    watch = Stopwatch()
-    response = find_faces(image_bytes, image_params, core_plugins(image_params.face_plugins, True),
-                          whole_image=not detect)
-    started = time.perf_counter()
-    embeddings = normalised(np.array([face.embedding for face in response.faces]))
-    candidates = platform().indexes.search(service.id, embeddings, count)
-    c0, c1 = similarity_coefficients()
-    result = []
-    for face, found in zip(response.faces, candidates):
-        item = face_object(face, image_params.face_plugins, image_params.status, round_probability=True)
-        subjects = [{"subject": subject, "similarity": similarity_from_cosine(cosine, c0, c1)}
-                    for _, subject, cosine in found]
-        item["subjects"] = [entry for entry in subjects if entry["similarity"] >= threshold]
-        result.append(item)
-    watch.lap("search", started)
-    return json_response(with_status({"result": result}, image_params.status, response, watch))
+    result = state().recognizer.recognize(service_id, image(), image_params, count, threshold, detect)
+    return json_response(render.recognition(result, image_params.face_plugins, image_params.status))
 
 
 @blueprint.post("/api/v1/detection/detect")
+@counted
 def detect():
-    service = platform().keys.service(request, ServiceType.DETECTION)
+    service(ServiceType.DETECTION)
     image_params = params.image_params(request)
-    image_bytes = image()
-    platform().counter.count(service.id)
-    watch = Stopwatch()
-    response = find_faces(image_bytes, image_params, image_params.face_plugins)
-    result = [face_object(face, image_params.face_plugins, image_params.status, round_probability=False)
-              for face in response.faces]
-    return json_response(with_status({"result": result}, image_params.status, response, watch))
+    result = state().detector.detect(image(), image_params)
+    return json_response(render.detection(result, image_params.face_plugins, image_params.status))

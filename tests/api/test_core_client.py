@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pytest
 
-from api.core_client import CoreClient, grpc_target
-from api.errors import ApiError
+from common.core_client import CoreClient, grpc_target
+from common.errors import ApiError
 from proto import core_pb2
 from tests.support.core_process import CoreProcess, free_port
 from tests.support.paths import DATA_DIR

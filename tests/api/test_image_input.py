@@ -18,7 +18,7 @@ from pathlib import Path
 import flask
 import pytest
 
-from api.errors import ApiError
+from common.errors import ApiError
 from api.image_input import URL_CACHE_SECONDS, UrlFetcher, is_public_address, request_image
 from tests.support.paths import DATA_DIR
 

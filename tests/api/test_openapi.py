@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from jsonschema import ValidationError
 
-from common.swagger import swagger_page
+from common.web import swagger_page
 from api.views import embeddings, faces, infrastructure, recognition, subjects, verification
 
 SWAGGER_DIR = Path(__file__).resolve().parents[2] / "api" / "swagger"
@@ -255,15 +255,15 @@ def test_success_statuses_match_the_views():
         assert statuses == expected, (method, path)
 
 
-def face_fields_from_face_json() -> set[str]:
-    from api import face_json
+def face_fields_from_render() -> set[str]:
+    from api.views import render
 
-    return set(re.findall(r"result\[\"(\w+)\"\]", inspect.getsource(face_json.face_object)))
+    return set(re.findall(r"result\[\"(\w+)\"\]", inspect.getsource(render.face_object)))
 
 
-def test_face_schema_has_the_fields_face_json_writes():
+def test_face_schema_has_the_fields_render_writes():
     schemas = DOCUMENT["components"]["schemas"]
-    written = face_fields_from_face_json()
+    written = face_fields_from_render()
     assert set(schemas["Face"]["properties"]) == written | {"box"}
     assert set(schemas["RecognizedFace"]["properties"]) == written | {"box", "subjects"}
     assert set(schemas["VerifiedFace"]["properties"]) == written | {"box", "subject", "similarity"}
@@ -343,7 +343,7 @@ def a_face():
                                      ["landmarks2d106", "unknown"]])
 @pytest.mark.parametrize("status", [False, True])
 def test_face_objects_match_the_face_schemas(plugins: list[str], status: bool):
-    from api.face_json import face_object
+    from api.views.render import face_object
 
     schemas = DOCUMENT["components"]["schemas"]
     for rounded in (False, True):
@@ -358,7 +358,7 @@ def test_face_objects_match_the_face_schemas(plugins: list[str], status: bool):
 
 
 def test_timings_match_the_timings_schema():
-    from api.views.common import Stopwatch
+    from api.services.faces import Stopwatch
     from proto import core_pb2 as pb
 
     watch = Stopwatch()

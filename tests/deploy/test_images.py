@@ -78,8 +78,9 @@ def test_no_model_is_downloaded_at_build_time_unless_a_build_arg_asks() -> None:
 # copies and every distribution among those it installs.
 IMAGE_ENTRY_MODULES = {
     "likeness/core": ["core.server", "deploy/docker/fetch_models.py"],
-    "likeness/api": ["api.app", "api.cli", "common.gunicorn_config", "deploy/docker/wait_for_schema.py"],
-    "likeness/admin": ["admin.app", "common.gunicorn_config", "deploy/docker/wait_for_schema.py"],
+    "likeness/api": ["api.app", "cli.main", "runner.gunicorn", "runner.gunicorn_config",
+                     "deploy/docker/wait_for_schema.py"],
+    "likeness/admin": ["admin.app", "runner.gunicorn", "runner.gunicorn_config", "deploy/docker/wait_for_schema.py"],
     "likeness/gateway": ["runner.gateway"],
 }
 _IMPORTER = """
@@ -170,6 +171,7 @@ def test_images_hold_every_module_and_distribution_their_services_import(tmp_pat
     images = dockerfiles()
     stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
     runs = {}
+    (tmp_path / "metrics").mkdir()  # prometheus_client's multiprocess folder, as gunicorn's config makes it
     for image, entries in IMAGE_ENTRY_MODULES.items():
         tree = tmp_path / image.replace("/", "-")
         tree.mkdir()

@@ -11,4 +11,4 @@ class AdminProcess(GunicornProcess):
     """One admin server; it lives under /admin, so ``url("/apps")`` is the address of ``/admin/apps``."""
 
     def __init__(self, log_path: Path, database_url: str, **settings: object) -> None:
-        super().__init__("admin.app:create_app()", log_path, "/admin", 2, 4, {"database_url": database_url, **settings})
+        super().__init__("admin", log_path, "/admin", {"database_url": database_url, **settings})

@@ -3,31 +3,28 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
 import requests
 
-from tests.support.core_process import free_port
+from runner.gunicorn import gunicorn_command
+from runner.platform import free_port
 from tests.support.processes import LoggedProcess
-
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
 class GunicornProcess(LoggedProcess):
     """A Flask application served by gunicorn; ``url(path)`` gives the address of a route."""
 
-    def __init__(self, application: str, log_path: Path, basepath: str, workers: int, threads: int,
-                 settings: dict[str, object]) -> None:
+    def __init__(self, server: str, log_path: Path, basepath: str, settings: dict[str, object],
+                 workers: int | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.basepath = basepath.rstrip("/")
         env = {**os.environ, "PORT": str(self.port)}
         env.update({name.upper(): str(value) for name, value in settings.items()})
-        super().__init__([str(GUNICORN), "--config", "python:common.gunicorn_config", "--worker-class", "gthread",
-                          "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}",
-                          "--graceful-timeout", "5", application], env, log_path)
+        super().__init__(gunicorn_command(server, f"127.0.0.1:{self.port}", workers=workers, graceful_timeout_s=5),
+                         env, log_path)
 
     def url(self, path: str) -> str:
         return f"{self.base}{self.basepath}{path}"
@@ -53,5 +50,4 @@ class ApiProcess(GunicornProcess):
                  **settings: object) -> None:
         settings = {"database_url": database_url, "python_url": python_url,
                     "url_cache_dir": log_path.with_suffix(".url-cache"), **settings}
-        super().__init__("api.app:create_app()", log_path, str(settings.get("api_basepath", "/")), workers, 16,
-                         settings)
+        super().__init__("api", log_path, str(settings.get("api_basepath", "/")), settings, workers)

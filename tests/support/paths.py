@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from common.config import PROJECT_ROOT
+
 SHARED = PROJECT_ROOT.parent / "shared"
 MODELS_DIR = SHARED / "models"
 DATA_DIR = SHARED / "data"

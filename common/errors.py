@@ -1,4 +1,7 @@
-"""CompreFace's error contract: ``{"message": ..., "code": ...}`` with its codes and HTTP statuses."""
+"""CompreFace's error contract: ``{"message": ..., "code": ...}`` with its codes and HTTP statuses.
+
+:class:`ApiError` knows nothing of Flask: the domain code of api and admin (and the core client)
+raises it, and ``common/web.py`` turns it into a response."""
 
 from __future__ import annotations
 
@@ -17,8 +20,12 @@ class ApiError(Exception):
     def body(self) -> dict[str, object]:
         return {"message": self.message, "code": self.code}
 
+    def headers(self) -> dict[str, str]:
+        """Extra response headers (none unless a subclass says so)."""
+        return {}
 
-# Constructors for CompreFace's codes (reference/compreface.md, section 1.0).
+
+# Constructors for CompreFace's codes (its public API's error table).
 def undefined(message: str = "Something went wrong, please try again") -> ApiError:
     return ApiError(0, message)
 

@@ -1,4 +1,5 @@
-"""The api server's client of the core (embedding) servers: one gRPC channel over all of them.
+"""The client of the core (embedding) servers: one gRPC channel over all of them (api calls them,
+admin checks that they serve).
 
 ``PYTHON_URL`` names the servers in one of two forms:
 
@@ -21,7 +22,7 @@ UNAVAILABLE; when no connection has been tried yet, a call waits for the first a
 most about ``connect_timeout_s``. The deadline of a whole call is
 ``connect_timeout_s + read_timeout_s``.
 
-gRPC failures become :class:`~api.errors.ApiError`: INVALID_ARGUMENT (the core could not use the
+gRPC failures become :class:`~common.errors.ApiError`: INVALID_ARGUMENT (the core could not use the
 image) is CompreFace's code 28 with the core's own message; every other failure is code 41
 (HTTP 503) with a message that names the servers and what happened.
 """
@@ -40,8 +41,7 @@ from typing import TypeVar
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from api.errors import ApiError, core_unavailable, no_face
-from api.metrics import CORE_CALLS
+from common.errors import ApiError, core_unavailable, no_face
 from common.logs import REQUEST_ID_METADATA, current_request_id
 from proto import core_pb2, core_pb2_grpc
 
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 << 20
 _Response = TypeVar("_Response")
+CallObserver = Callable[[str, str, float], None]  # (gRPC method, status code name, seconds) of each call
 
 _SERVICE_CONFIG = json.dumps({
     "loadBalancingConfig": [{"round_robin": {}}],
@@ -108,11 +109,13 @@ def _as_ipv6(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv
 
 
 class CoreClient:
-    """Calls the core servers named by ``PYTHON_URL``; one per api process, safe to share between threads."""
+    """Calls the core servers named by ``PYTHON_URL``; one per api process, safe to share between threads.
+    ``observe`` is told the method, status code and time of every call (the api's metrics)."""
 
     def __init__(self, python_url: str, connect_timeout_s: float, read_timeout_s: float,
-                 status_cache_s: float = 30.0) -> None:
+                 status_cache_s: float = 30.0, observe: CallObserver | None = None) -> None:
         self.python_url = python_url
+        self._observe = observe
         self.target = grpc_target(python_url)
         self._call_timeout_s = connect_timeout_s + read_timeout_s
         connect_ms = max(1, round(connect_timeout_s * 1000))
@@ -189,7 +192,8 @@ class CoreClient:
             code = error.code()
             raise self._api_error(error) from error
         finally:
-            CORE_CALLS.labels(name, code.name).observe(time.perf_counter() - started)
+            if self._observe is not None:
+                self._observe(name, code.name, time.perf_counter() - started)
 
     def _api_error(self, error: grpc.RpcError) -> ApiError:
         code: grpc.StatusCode = error.code()

@@ -1,8 +1,10 @@
-"""gunicorn configuration of the api and admin servers: ``gunicorn --config python:common.gunicorn_config ...``.
+"""gunicorn configuration of the api and admin servers: ``gunicorn --config python:runner.gunicorn_config ...``
+(``runner/gunicorn.py`` builds the whole command).
 
-- Metrics of every worker: ``PROMETHEUS_MULTIPROC_DIR`` is set here, in the master, before the
-  workers start, so that /metrics adds up all of them (see ``common/metrics.py``). Unset, it
-  becomes a private temporary folder, deleted when the master exits. An operator's folder must
+- Metrics of every worker: ``PROMETHEUS_MULTIPROC_DIR`` is set in the master when it starts
+  (``on_starting``), before the workers start and import prometheus_client, so that /metrics adds
+  up all of them (see ``common/metrics.py``). Unset, it becomes a private temporary folder,
+  deleted when the master exits. An operator's folder must
   belong to this one gunicorn server alone; it is emptied when the server starts.
 - ``child_exit`` tells prometheus_client that a worker has gone, so its live gauges are dropped.
 - gunicorn's own log lines go through the services' format (``LOG_FORMAT``, ``LOG_LEVEL``).
@@ -23,12 +25,7 @@ from common.logs import LEVELS
 
 _PRIVATE_PREFIX = "likeness-metrics-"
 
-# Before anything imports prometheus_client: it picks its multiprocess mode when it is imported,
-# and the workers inherit the master's modules.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=_PRIVATE_PREFIX)
-_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-_private = os.path.basename(_metrics_dir).startswith(_PRIVATE_PREFIX)
+_metrics = {"dir": "", "private": False}  # chosen by on_starting
 
 # Unused, and its default path (~/.gunicorn/gunicorn.ctl) would be shared by every server of the machine.
 control_socket_disable = True
@@ -55,19 +52,24 @@ logconfig_dict = {
 
 
 def on_starting(_server: Arbiter) -> None:
-    """Values left by an earlier run of this server would be added to this run's."""
-    if not _private:
-        os.makedirs(_metrics_dir, exist_ok=True)
-        for path in glob.glob(os.path.join(_metrics_dir, "*.db")):
-            os.remove(path)
+    """The metrics folder, before any worker imports prometheus_client (which picks its multiprocess
+    mode when it is imported); values left by an earlier run of this server would be added to this run's."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=_PRIVATE_PREFIX)
+        _metrics.update(dir=os.environ["PROMETHEUS_MULTIPROC_DIR"], private=True)
+        return
+    _metrics["dir"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(_metrics["dir"], exist_ok=True)
+    for path in glob.glob(os.path.join(_metrics["dir"], "*.db")):
+        os.remove(path)
 
 
 def child_exit(_server: Arbiter, worker: Worker) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid, _metrics_dir)
+    multiprocess.mark_process_dead(worker.pid, _metrics["dir"])
 
 
 def on_exit(_server: Arbiter) -> None:
-    if _private:
-        shutil.rmtree(_metrics_dir, ignore_errors=True)
+    if _metrics["private"]:
+        shutil.rmtree(_metrics["dir"], ignore_errors=True)

@@ -35,8 +35,8 @@ from tqdm import tqdm
 
 from admin import accounts, applications, services
 from admin.permissions import CONSOLE
-from api.bulk_import import StateFile, image_files, import_folder
-from api.errors import ApiError
+from cli.bulk_import import StateFile, image_files, import_folder
+from common.errors import ApiError
 from db import migrate
 from db.engine import database_url, make_engine, make_sessions
 from db.models import Application, GlobalRole, Service, ServiceType
