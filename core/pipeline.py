@@ -67,10 +67,10 @@ class FacePipeline:
         if settings.liveness_threshold is not None and "liveness" in pack.plugins:
             pack = _with_plugin_param(pack, "liveness", "real_threshold", settings.liveness_threshold)
             self.pack = pack
-        self.detector = build_detector(pack.detector, _required(model_paths, "detector"), sessions,
-                                       settings.img_length_limit)
-        self.recognizer = Recognizer(pack.recognizer, _required(model_paths, CALCULATOR), sessions)
-        self.plugins, self.unavailable_plugins = build_plugins(pack, model_paths, sessions)
+        self.detector = build_detector(pack.detector, _required(model_paths, "detector"),
+                                       sessions.for_role("detector"), settings.img_length_limit)
+        self.recognizer = Recognizer(pack.recognizer, _required(model_paths, CALCULATOR), sessions.for_role(CALCULATOR))
+        self.plugins, self.unavailable_plugins = build_plugins(pack, model_paths, sessions.for_role("plugins"))
         memory = settings.memory_in_megabytes * 1024 * 1024
         self.batcher = None
         if settings.batching and self.recognizer.batchable:

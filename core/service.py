@@ -9,6 +9,7 @@ import grpc
 
 from core.batching import Overloaded
 from core.cache import cache_key
+from core.cpu_features import inference_features
 from core.pipeline import CALCULATOR, LANDMARKS, FacePipeline, ImageRequest, InvalidInput, ResolvedRequest
 from core.results import AgeRange, FaceResult, HeadPose, ImageResult, Label, Landmarks106, PluginResult, Quality
 from proto import core_pb2 as pb
@@ -137,6 +138,10 @@ def status(pipeline: FacePipeline) -> pb.StatusResponse:
         default_det_prob_threshold=pack.detector.default_threshold,
         build_version=pipeline.settings.build_version,
         execution_provider=pipeline.sessions.execution_provider,
+        inference_backend=pipeline.sessions.configuration.backend,
+        inference_precision=pipeline.sessions.configuration.precision,
+        inference_choice=pipeline.sessions.configuration.reason,
+        cpu_features=inference_features(),
         impostor_tail=[pb.ImpostorTailPoint(similarity=s, far=far) for s, far in recognizer.impostor_tail],
         quality_acceptable_at=quality.acceptable_at if quality else 0.0,
     )
