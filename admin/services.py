@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from admin import announce, errors
 from admin.applications import authorize, check_name, flush_unique
 from admin.permissions import Action, Actor
+from common.recognition_settings import parse_fraction, parse_threshold
 from db.models import Service, ServiceType
 
 # CompreFace's name of the verification type, accepted as well.
@@ -129,3 +130,32 @@ def _unique_name(db: Session, app_id: int, name: object) -> str:
     if db.scalar(taken) is not None:
         raise errors.name_taken(name)
     return name
+
+
+SETTING_FIELDS = {"similarityThreshold", "strangerTarget", "minQuality"}
+
+
+def update_recognition_settings(db: Session, actor: Actor, app_guid: uuid.UUID, service_guid: uuid.UUID,
+                                fields: dict[str, object]) -> Service:
+    """Changes the given settings of a recognition service (common/recognition_settings.py);
+    a null similarityThreshold or minQuality returns to the default. The api servers read them
+    with the key on every request, so the change applies at once."""
+    service = get_service(db, actor, app_guid, service_guid, Action.MANAGE_SERVICES)
+    if service.type != ServiceType.RECOGNITION:
+        raise errors.validation("Recognition settings apply to recognition services only")
+    unknown = set(fields) - SETTING_FIELDS
+    if unknown:
+        raise errors.validation(f"Unknown settings: {', '.join(sorted(unknown))} "
+                                f"(known: {', '.join(sorted(SETTING_FIELDS))})")
+    if "similarityThreshold" in fields:
+        value = fields["similarityThreshold"]
+        if isinstance(value, bool) or (value is not None and not isinstance(value, (str, int, float))):
+            raise errors.validation("similarityThreshold should be a number between 0 and 1, auto, or null")
+        service.similarity_threshold = None if value is None else parse_threshold(str(value), "similarityThreshold")
+    if "strangerTarget" in fields:
+        service.stranger_target = parse_fraction(fields["strangerTarget"], "strangerTarget", low_open=True)
+    if "minQuality" in fields:
+        value = fields["minQuality"]
+        service.min_quality = None if value is None else parse_fraction(value, "minQuality", low_open=False)
+    db.flush()
+    return service

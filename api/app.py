@@ -10,13 +10,13 @@ from flask import Flask
 from api.metrics import HTTP, IndexSizes
 from api.settings import ApiSettings
 from api.state import STATE_KEY, ApiState
-from api.views import embeddings, faces, infrastructure, recognition, subjects, verification
+from api.views import embeddings, faces, infrastructure, recognition, search, subjects, verification
 from common.config import load_settings
 from common.logs import announce_settings, configure_logging
 from common.web import install_request_hooks, make_app, metrics_view, register_error_handlers
 
 log = logging.getLogger("api")
-BLUEPRINTS = (subjects, faces, recognition, verification, embeddings, infrastructure)
+BLUEPRINTS = (subjects, faces, recognition, search, verification, embeddings, infrastructure)
 
 
 def create_app(settings: ApiSettings | None = None, state: ApiState | None = None) -> Flask:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from common import errors
+from common.recognition_settings import RecognitionSettings
 from db.models import Application, Service, ServiceType
 
 TYPE_NAMES = {ServiceType.RECOGNITION: "Recognition", ServiceType.DETECTION: "Detection",
@@ -24,6 +25,12 @@ class ServiceRef:
     id: int
     type: ServiceType
     api_key: str
+    settings: RecognitionSettings = RecognitionSettings()
+
+    @classmethod
+    def of(cls, service: Service) -> "ServiceRef":
+        settings = RecognitionSettings(service.similarity_threshold, service.stranger_target, service.min_quality)
+        return cls(service.id, service.type, str(service.api_key), settings)
 
 
 class KeyChecker:
@@ -51,7 +58,7 @@ class KeyChecker:
                                                            Service.type == service_type))
         if service is None:
             raise errors.service_not_found(TYPE_NAMES[service_type], key)
-        return ServiceRef(service.id, service.type, str(service.api_key))
+        return ServiceRef.of(service)
 
     def _default_service(self, service_type: ServiceType) -> ServiceRef:
         """The public service of this type, created on first use."""
@@ -61,7 +68,7 @@ class KeyChecker:
                 service = session.scalar(select(Service).join(Application)
                                          .where(Application.name == PUBLIC_APPLICATION, Service.name == name))
                 if service is not None:
-                    return ServiceRef(service.id, service.type, str(service.api_key))
+                    return ServiceRef.of(service)
             try:
                 with self.sessions.begin() as session:
                     application = session.scalar(select(Application).where(Application.name == PUBLIC_APPLICATION))

@@ -217,6 +217,17 @@ class CollectionStore:
                                   .where(Face.service_id == service_id, Face.id == parsed)).first()
         return None if row is None else (StoredFace(str(row.id), row.name), embedding_array(row.embedding))
 
+    def subject_faces(self, service_id: int, name: str) -> tuple[str, Collection] | None:
+        """The subject's name as stored and every face of it; None when there is no such subject."""
+        with self.sessions() as session:
+            subject = _find_subject(session, service_id, name)
+            if subject is None:
+                return None
+            rows = session.execute(select(Face.id, Subject.name, Face.embedding)
+                                   .join(Subject, Face.subject_id == Subject.id)
+                                   .where(Face.subject_id == subject.id).order_by(Face.created_at, Face.id)).all()
+            return subject.name, _as_collection(0, rows)
+
     def image(self, service_id: int, face_id: str) -> bytes | None:
         parsed = _uuid_or_none(face_id)
         if parsed is None:

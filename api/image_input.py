@@ -83,6 +83,35 @@ def request_image(request: flask.Request, field: str, fetcher: UrlFetcher, max_f
     return fetcher.fetch(url, max_file_size)
 
 
+def request_images(request: flask.Request, field: str, fetcher: UrlFetcher, max_file_size: int,
+                   max_images: int) -> list[bytes]:
+    """Every image named ``field``, in order: several multipart parts and ``<field>_url`` values, or
+    JSON lists of base64 strings / URLs. One image is read exactly as ``request_image`` reads it."""
+    url_name = f"{field}_url"
+    if request.mimetype == "multipart/form-data":
+        uploads = request.files.getlist(field)
+        urls = [url for url in request.values.getlist(url_name) if url]
+    elif request.mimetype == "application/json":
+        body = _json_object(request)
+        uploads, urls = _as_list(body.get(field)), _as_list(body.get(url_name))
+    else:
+        uploads, urls = [], []
+    if len(uploads) + len(urls) <= 1:
+        return [request_image(request, field, fetcher, max_file_size)]
+    if len(uploads) + len(urls) > max_images:
+        raise errors.validation(f"At most {max_images} {field} images in one request; ")
+    if any(not isinstance(url, str) for url in urls):
+        raise errors.validation(f"Field {url_name} must hold strings")
+    read = _read_upload if request.mimetype == "multipart/form-data" else _decode_base64
+    return [read(upload, max_file_size) for upload in uploads] + [fetcher.fetch(url, max_file_size) for url in urls]
+
+
+def _as_list(value: object) -> list[object]:
+    if value in (None, ""):
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 def _unavailable_extension(filename: str) -> ApiError:
     return errors.bad_file(f"File [{filename}] has an unavailable extension")
 

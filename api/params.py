@@ -10,6 +10,7 @@ from flask import Request
 
 from api.services.faces import ImageParams
 from common import errors
+from common.recognition_settings import parse_fraction, parse_threshold
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -85,11 +86,18 @@ def prediction_count(request: Request) -> int:
     return count
 
 
-def similarity_threshold(request: Request) -> float:
-    """An addition: candidates below this similarity are dropped, so a stranger gets no subject."""
-    threshold = number(request, "similarity_threshold")
-    if threshold is None:
-        return 0.0
-    if not 0.0 <= threshold <= 1.0:
-        raise errors.validation("similarity_threshold should be between 0 and 1; ")
-    return threshold
+def similarity_threshold(request: Request) -> str | None:
+    """An addition: candidates below this similarity are dropped, so a stranger gets no subject.
+    A number in [0, 1] or ``auto`` (canonical text), None when the request gives none."""
+    value = raw(request, "similarity_threshold")
+    if value is None or value == "":
+        return None
+    return parse_threshold(value)
+
+
+def min_quality(request: Request) -> float | None:
+    """An addition: the enrolment gate's level for this request (0 turns it off)."""
+    value = raw(request, "min_quality")
+    if value is None or value == "":
+        return None
+    return parse_fraction(value, "min_quality", low_open=False)

@@ -16,6 +16,7 @@ from api.metrics import observe_core_call
 from api.services.collections import Collections
 from api.services.detection import Detector
 from api.services.recognition import Recognizer
+from api.services.search import Searcher
 from api.services.verification import Verifier
 from api.settings import ApiSettings
 from api.statistics import RequestCounter
@@ -42,6 +43,7 @@ class ApiState:
     recognizer: Recognizer
     detector: Detector
     verifier: Verifier
+    searcher: Searcher
 
     @classmethod
     def start(cls, settings: ApiSettings, core: CoreClient | None = None) -> ApiState:
@@ -69,6 +71,7 @@ class ApiState:
             recognizer=Recognizer(core, indexes),
             detector=Detector(core),
             verifier=Verifier(core, collections),
+            searcher=Searcher(core, indexes),
         )
         # The listener loads every collection when it connects, then applies changes in order.
         state.listener.start()

@@ -15,7 +15,11 @@
    (bench.soak) -> soak.json
 6. containers: image sizes, build time cold and cached, time to healthy and a core killed under load,
    with docker compose (bench.containers) -> images.json; not in quick mode
-7. REPORT.md with its plots (bench.report)
+7. beyond CompreFace (not with --quick): strangers named as the collection grows, at 0.5 and at
+   similarity_threshold=auto (bench.open_set) -> open_set.json; face quality (bench.quality) ->
+   quality.json; liveness (bench.liveness) -> liveness.json; all from LFW-dev run once through
+   the default pack's models (bench.lfw_faces)
+8. REPORT.md with its plots (bench.report)
 
 Results go to bench/results, or to --out. --quick takes small samples of everything (one core
 server, concurrency 1 and 2, a 10k collection) to check that the benchmarks run, in under two
@@ -31,8 +35,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import (accuracy, calibrate, cheap_wins, collections_bench, containers, core_bench, load, quantized,
-                   report, soak)
+from bench import (accuracy, calibrate, cheap_wins, collections_bench, containers, core_bench, liveness, load,
+                   open_set, quality, quantized, report, soak)
 from bench.deployment import deployment
 from bench.machine import machine_info
 from bench.output import results_dir, write_json
@@ -103,6 +107,9 @@ def main(argv: list[str] | None = None) -> None:
                                     if quick else soak.run(soak.MINUTES)))
     if not quick:
         step("containers", lambda: write_json(out, "images.json", containers.run()))
+        step("open set", lambda: write_json(out, "open_set.json", open_set.run(write=False)))
+        step("quality", lambda: write_json(out, "quality.json", quality.run(write=False)))
+        step("liveness", lambda: write_json(out, "liveness.json", liveness.run()))
     write_json(out, "run.json", {"quick": quick, "seconds": durations,
                                  "total_seconds": round(sum(durations.values()), 1),
                                  "machine": {**machine, "load_average_at_end": round(os.getloadavg()[0], 2)}})

@@ -33,10 +33,9 @@ from bench.lfw import images_by_identity, read_image
 from bench.output import results_dir, write_json
 from core.model_fetch import ensure_models
 from core.model_pack import PACKS_DIR, load_pack
-from core.pipeline import FacePipeline
+from core.pipeline import FacePipeline, ImageRequest
 from core.runtime import RuntimeOptions, SessionFactory
 from core.settings import CoreSettings
-from proto import core_pb2 as pb
 from tests.support.paths import MODELS_DIR
 
 TARGET_FAR = 1e-4
@@ -119,9 +118,9 @@ def embed_lfw(pack_name: str, limit: int | None) -> tuple[np.ndarray, list[str]]
     paths = [(name, path) for name, files in images_by_identity().items() for path in files][:limit]
 
     def embed(path: str) -> list[float] | None:
-        response = pipeline.process(pb.ProcessImageRequest(image=read_image(path), face_plugins=["calculator"],
-                                                           limit=1, det_prob_threshold=0.3))
-        return list(response.faces[0].embedding) if response.faces else None
+        result = pipeline.process(ImageRequest(image=read_image(path), face_plugins=["calculator"],
+                                               limit=1, det_prob_threshold=0.3))
+        return result.faces[0].embedding.tolist() if result.faces else None
 
     with ThreadPoolExecutor(2) as pool:
         found = [(name, vector) for (name, _), vector in zip(paths, pool.map(embed, [p for _, p in paths]))

@@ -28,10 +28,10 @@ from core.alignment import arcface_crop
 from core.images import decode_image
 from core.model_fetch import ensure_models
 from core.model_pack import load_pack
-from core.pipeline import FacePipeline
+from core.pipeline import FacePipeline, ImageRequest
+from core.results import ImageResult
 from core.runtime import SessionFactory, runtime_options
 from core.settings import CoreSettings
-from proto import core_pb2 as pb
 from tests.support.paths import DATA_DIR, LFW_IMAGES, MODELS_DIR
 
 PACK = "default"
@@ -101,8 +101,8 @@ def decode_sizes(pipeline: FacePipeline, names: tuple[str, ...], repeats: int) -
 def landmarks_106(pipeline: FacePipeline, repeats: int) -> dict[str, object]:
     data = GROUP.read_bytes()
 
-    def process(plugins: list[str]) -> pb.ProcessImageResponse:
-        return pipeline.process(pb.ProcessImageRequest(image=data, face_plugins=plugins))
+    def process(plugins: list[str]) -> ImageResult:
+        return pipeline.process(ImageRequest(image=data, face_plugins=plugins))
 
     without, faces = _ms(lambda: process(["calculator"]), repeats)
     with_106, _ = _ms(lambda: process(["calculator", "landmarks2d106"]), repeats)

@@ -36,10 +36,9 @@ from bench.stats import tar_at_far, ten_fold_accuracy
 from core.cpu_features import has_native_bf16, inference_features
 from core.model_fetch import ensure_models
 from core.model_pack import load_pack
-from core.pipeline import FacePipeline
+from core.pipeline import FacePipeline, ImageRequest
 from core.runtime import RuntimeOptions, SessionFactory, choose_configuration, runtime_options
 from core.settings import CoreSettings
-from proto import core_pb2 as pb
 from tests.support.paths import MODELS_DIR
 
 PACK = "default"
@@ -70,10 +69,9 @@ def build_pipeline(options: dict[str, str]) -> FacePipeline:
 def embed_images(pipeline: FacePipeline, paths: list[str]) -> dict[str, np.ndarray]:
     """Path -> embedding of the largest face, for the images where a face was found."""
     def embed(path: str) -> np.ndarray | None:
-        request = pb.ProcessImageRequest(image=(LFW_DIR / path).read_bytes(), face_plugins=["calculator"],
-                                         **LFW_REQUEST)
+        request = ImageRequest(image=(LFW_DIR / path).read_bytes(), face_plugins=["calculator"], **LFW_REQUEST)
         faces = pipeline.process(request).faces
-        return np.array(faces[0].embedding, np.float32) if faces else None
+        return np.asarray(faces[0].embedding, np.float32) if faces else None
 
     with ThreadPoolExecutor(WORKERS) as pool:
         return {path: vector for path, vector in zip(paths, pool.map(embed, paths)) if vector is not None}
@@ -109,9 +107,8 @@ def detection(pipeline: FacePipeline, quick: bool) -> dict[str, int]:
     """Faces detected, annotated faces found and missed, and extra faces, at the pack's default threshold."""
     totals = {"annotated": 0, "detected": 0, "found": 0, "missed": 0, "extra": 0}
     for path, expected, noses in detection_images(quick):
-        faces = pipeline.process(pb.ProcessImageRequest(image=path.read_bytes())).faces
-        boxes = [{"x_min": f.box.x_min, "y_min": f.box.y_min, "x_max": f.box.x_max, "y_max": f.box.y_max}
-                 for f in faces]
+        faces = pipeline.process(ImageRequest(image=path.read_bytes())).faces
+        boxes = [dict(zip(("x_min", "y_min", "x_max", "y_max"), face.box)) for face in faces]
         found = nose_matches(boxes, noses) if noses is not None else min(expected, len(boxes))
         for key, value in (("annotated", expected), ("detected", len(boxes)), ("found", found),
                            ("missed", expected - found), ("extra", len(boxes) - found)):

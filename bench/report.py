@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 import numpy as np  # noqa: E402
 
 from bench.calibrate import similarity  # noqa: E402
+from bench.report_additions import (plot_error_versus_reject, section_liveness, section_open_set,  # noqa: E402
+                                    section_quality)
 from bench.output import RESULTS_DIR  # noqa: E402
 
 ENDPOINT_TITLES = {"recognize": "recognise (1 face, 416x624 JPEG)", "detect": "detect (same image)",
@@ -532,6 +534,19 @@ def section_calibration(out: Path, accuracy: dict) -> str:
     return "\n".join(lines + images)
 
 
+def _additions(out: Path, collections: dict) -> list[str]:
+    """The sections of open_set.json, quality.json and liveness.json, for those present."""
+    sections = []
+    if (out / "open_set.json").is_file():
+        sections.append(section_open_set(_load(out, "open_set.json"), collections))
+    if (out / "quality.json").is_file():
+        quality = _load(out, "quality.json")
+        sections.append(section_quality(quality, plot_error_versus_reject(quality, out)))
+    if (out / "liveness.json").is_file():
+        sections.append(section_liveness(_load(out, "liveness.json")))
+    return sections
+
+
 def write(out: Path = RESULTS_DIR) -> Path:
     """Writes REPORT.md and the PNGs beside the JSON results in ``out``."""
     core, accuracy, load = _load(out, "core.json"), _load(out, "accuracy.json"), _load(out, "load.json")
@@ -577,6 +592,7 @@ def write(out: Path = RESULTS_DIR) -> Path:
         section_soak(soak),
         section_accuracy(accuracy, plot_roc(accuracy, out)),
         section_calibration(out, accuracy),
+        *_additions(out, collections),
         section_machine(run),
     ])
     path = out / "REPORT.md"

@@ -101,6 +101,17 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--name", required=True)
         command.add_argument("--app", default="Default")
         command.set_defaults(run=run)
+    settings = service.add_parser("settings", help="show a recognition service's settings, or change the ones given")
+    settings.add_argument("--name", required=True)
+    settings.add_argument("--app", default="Default")
+    settings.add_argument("--similarity-threshold", metavar="NUMBER|auto|default",
+                          help="used by recognize when a request gives none; auto keeps strangers named at the "
+                               "stranger target; default: none, as CompreFace")
+    settings.add_argument("--stranger-target", metavar="SHARE",
+                          help="the per-search chance of naming a stranger that auto keeps to (default 0.01)")
+    settings.add_argument("--min-quality", metavar="NUMBER|default",
+                          help="faces below it are refused at enrolment; 0: no gate; default: the pack's level")
+    settings.set_defaults(run=_service_settings)
 
     bulk = commands.add_parser("import", help="enrol a folder of <subject>/<image> files (or a zip of one)")
     bulk.add_argument("source", type=Path, help="folder or zip laid out as <subject>/<image>")
@@ -226,6 +237,26 @@ def _regenerate_key(args: argparse.Namespace, url: str) -> int:
     with _transaction(url) as session:
         app, service = _service(session, args.app, args.name)
         print(services.regenerate_key(session, CONSOLE, app.guid, service.guid).api_key)
+    return 0
+
+
+def _service_settings(args: argparse.Namespace, url: str) -> int:
+    changes: dict[str, object] = {}
+    for option, field in (("similarity_threshold", "similarityThreshold"), ("stranger_target", "strangerTarget"),
+                          ("min_quality", "minQuality")):
+        value = getattr(args, option)
+        if value is not None:
+            changes[field] = None if value.strip().lower() == "default" else value
+    with _transaction(url) as session:
+        app, service = _service(session, args.app, args.name)
+        if changes:
+            service = services.update_recognition_settings(session, CONSOLE, app.guid, service.guid, changes)
+        elif service.type != ServiceType.RECOGNITION:
+            raise CliError("recognition settings apply to recognition services only")
+        threshold = service.similarity_threshold or "none"
+        minimum = "the pack's level" if service.min_quality is None else service.min_quality
+        print(f"similarity threshold: {threshold}\nstranger target: {service.stranger_target}\n"
+              f"minimum quality: {minimum}")
     return 0
 
 

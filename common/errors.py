@@ -102,3 +102,15 @@ def image_id_incorrect() -> ApiError:
 
 def too_large(limit: int) -> ApiError:
     return ApiError(26, f"Request is larger than the limit of {limit} bytes", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+
+
+# Likeness's own codes (CompreFace's stop at 44; the admin service uses 50-59).
+def quality_too_low(value: float, minimum: float, reasons: list[str]) -> ApiError:
+    why = f" ({', '.join(reason.replace('_', ' ') for reason in reasons)})" if reasons else ""
+    return ApiError(60, f"The face's quality {value:.2f} is below the minimum {minimum:.2f}{why}: "
+                        "use a sharper, larger, frontal photo of the face, or lower min_quality")
+
+
+def spoof(faces: int) -> ApiError:
+    return ApiError(61, f"{'A face' if faces == 1 else f'{faces} faces'} in the image looked like a photo of a "
+                        "photo or a screen, not a live face (liveness check)")

@@ -61,12 +61,22 @@ class RecognizerSpec(ModelFile):
     embedding_size: int
     similarity_c0: float
     similarity_c1: float
+    impostor_tail: tuple[tuple[float, float], ...] = Field(
+        default=(), description="(similarity, share of impostor comparisons reaching it) measured on LFW-dev, "
+                                "similarity ascending; similarity_threshold=auto is derived from it",
+    )
 
 
 class PluginSpec(ModelFile):
-    """A plugin model; ``params`` holds the plugin's own pre- and post-processing constants."""
+    """A plugin model; ``params`` holds the plugin's own pre- and post-processing constants.
+
+    ``companions`` are further model files the plugin runs beside its main one (liveness averages
+    two networks); each is fetched, verified and reported like the main file, under the role
+    ``<slug>.<companion name>``.
+    """
 
     params: dict[str, Any] = Field(default_factory=dict)
+    companions: dict[str, ModelFile] = Field(default_factory=dict)
 
 
 class ModelPack(BaseModel):
@@ -81,8 +91,10 @@ class ModelPack(BaseModel):
     plugins: dict[str, PluginSpec] = Field(default_factory=dict)
 
     def model_files(self) -> dict[str, ModelFile]:
-        """Role (detector, calculator or plugin slug) -> model file."""
-        return {"detector": self.detector, "calculator": self.recognizer, **self.plugins}
+        """Role (detector, calculator, plugin slug or ``<slug>.<companion>``) -> model file."""
+        companions = {f"{slug}.{name}": model for slug, spec in self.plugins.items()
+                      for name, model in spec.companions.items()}
+        return {"detector": self.detector, "calculator": self.recognizer, **self.plugins, **companions}
 
 
 class PackError(Exception):

@@ -1,4 +1,5 @@
-"""One image in, its faces out: decode, detect, align, embed, plugins, with the response cache."""
+"""One image in, its faces out: decode, detect, align, embed, plugins. Plain data in and out;
+core.service speaks protobuf and keeps the response cache."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -13,28 +15,47 @@ import numpy as np
 
 from core.alignment import ARCFACE_TEMPLATE_112, arcface_crop
 from core.batching import EmbeddingBatcher
-from core.cache import ResponseCache, cache_key
+from core.cache import ResponseCache
 from core.detectors import build_detector
-from core.cpu_features import inference_features
 from core.faces import DetectedFace
 from core.images import ImageError, decode_image
 from core.model_pack import ModelPack
 from core.plugins import build_plugins
 from core.recognizer import Recognizer
+from core.results import FaceResult, ImageResult, Landmarks106
 from core.runtime import SessionFactory
 from core.settings import CoreSettings
-from proto import core_pb2 as pb
 
 log = logging.getLogger(__name__)
 
 CALCULATOR = "calculator"
 LANDMARKS = "landmarks"
-# CompreFace skips these when the whole image is taken as the face.
-NEEDS_DETECTION = {"pose", "mask"}
+# CompreFace skips these when the whole image is taken as the face; liveness needs the
+# surroundings of a detected face.
+NEEDS_DETECTION = {"pose", "mask", "liveness"}
 
 
 class InvalidInput(ValueError):
     """A request the server cannot process as given; the message is for the client."""
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    image: bytes
+    det_prob_threshold: float | None = None  # None: the pack's default
+    limit: int = 0  # 0: no limit
+    face_plugins: Sequence[str] = ()
+    whole_image_is_face: bool = False
+    with_timings: bool = False
+
+
+@dataclass(frozen=True)
+class ResolvedRequest:
+    """A request checked, with its detection threshold and the plugins that will run, in order."""
+
+    request: ImageRequest
+    threshold: float
+    plugins: list[str] = field(default_factory=list)
 
 
 class FacePipeline:
@@ -43,6 +64,9 @@ class FacePipeline:
         self.settings = settings
         self.pack = pack
         self.sessions = sessions
+        if settings.liveness_threshold is not None and "liveness" in pack.plugins:
+            pack = _with_plugin_param(pack, "liveness", "real_threshold", settings.liveness_threshold)
+            self.pack = pack
         self.detector = build_detector(pack.detector, _required(model_paths, "detector"),
                                        sessions.for_role("detector"), settings.img_length_limit)
         self.recognizer = Recognizer(pack.recognizer, _required(model_paths, CALCULATOR), sessions.for_role(CALCULATOR))
@@ -66,33 +90,21 @@ class FacePipeline:
         if self.cache:
             self.cache.close()
 
-    def process(self, request: pb.ProcessImageRequest) -> pb.ProcessImageResponse:
-        threshold = self._threshold(request)
+    def process(self, request: ImageRequest) -> ImageResult:
+        return self.compute(self.resolve(request))
+
+    def resolve(self, request: ImageRequest) -> ResolvedRequest:
+        """The request checked (InvalidInput if not valid), its threshold and plugins settled."""
+        threshold = self.pack.detector.default_threshold
+        if request.det_prob_threshold is not None:
+            threshold = request.det_prob_threshold
+            if not 0.0 <= threshold <= 1.0:
+                raise InvalidInput("Detection threshold incorrect (0 <= det_prob_threshold <= 1)")
         if request.limit < 0:
             raise InvalidInput("Limit value is invalid (limit >= 0)")
-        plugins = self._requested_plugins(request)
-        key = None
-        if self.cache:
-            key = cache_key(request.image, _parameters(request, threshold, plugins), self.model_versions)
-            cached = self.cache.get(key)
-            if cached:
-                response = pb.ProcessImageResponse.FromString(cached[0])
-                response.cache = cached[1]
-                return response
-        response = self._compute(request, threshold, plugins)
-        if key:
-            self.cache.put(key, response.SerializeToString())
-        return response
+        return ResolvedRequest(request, threshold, self._requested_plugins(request))
 
-    def _threshold(self, request: pb.ProcessImageRequest) -> float:
-        if not request.HasField("det_prob_threshold"):
-            return self.pack.detector.default_threshold
-        threshold = request.det_prob_threshold
-        if not 0.0 <= threshold <= 1.0:
-            raise InvalidInput("Detection threshold incorrect (0 <= det_prob_threshold <= 1)")
-        return threshold
-
-    def _requested_plugins(self, request: pb.ProcessImageRequest) -> list[str]:
+    def _requested_plugins(self, request: ImageRequest) -> list[str]:
         """Known, available plugin slugs in a stable order; others are ignored as CompreFace does."""
         wanted = {slug.strip().lower() for slug in request.face_plugins}
         known = [CALCULATOR, LANDMARKS, *sorted(self.plugins)]
@@ -101,8 +113,8 @@ class FacePipeline:
             chosen = [slug for slug in chosen if slug not in NEEDS_DETECTION]
         return chosen
 
-    def _compute(self, request: pb.ProcessImageRequest, threshold: float, plugins: list[str]
-                 ) -> pb.ProcessImageResponse:
+    def compute(self, resolved: ResolvedRequest) -> ImageResult:
+        request, plugins = resolved.request, resolved.plugins
         timings: dict[str, float] = {}
         started = time.perf_counter()
         with _timed(timings, "decode"):
@@ -116,17 +128,18 @@ class FacePipeline:
         batching = self.batcher.request() if (embed and self.batcher) else nullcontext()
         with batching:
             with _timed(timings, "detector"):
-                faces = self._find_faces(image, threshold, request.whole_image_is_face, request.limit)
-            results = [pb.Face() for _ in faces]
+                faces = self._find_faces(image, resolved.threshold, request.whole_image_is_face, request.limit)
+            results = [_in_original(face, decoded.scale) for face in faces]
             batch_size = 0
             if embed and faces:
                 batch_size = self._add_embeddings(image, faces, results, request.whole_image_is_face, timings)
         for slug in plugins:
             if slug in self.plugins and faces:
                 with _timed(timings, slug):
-                    self.plugins[slug].annotate(image, faces, results)
-        _place_in_original(results, faces, decoded.scale)
-        response = pb.ProcessImageResponse(
+                    answers = self.plugins[slug].annotate(image, faces)
+                for result, answer in zip(results, answers):
+                    result.plugins[slug] = _plugin_in_original(answer, decoded.scale)
+        answer = ImageResult(
             faces=results, image_width=decoded.width, image_height=decoded.height,
             plugins_versions={slug: self.plugins_versions[slug]
                               for slug in ["detector", *plugins] if slug in self.plugins_versions},
@@ -134,9 +147,9 @@ class FacePipeline:
         )
         if request.with_timings:
             timings["total"] = (time.perf_counter() - started) * 1000
-            response.timings_ms.update(timings)
-            _share_timings(response, timings, ["detector", *plugins])
-        return response
+            answer.timings_ms = timings
+            _share_timings(answer, timings, ["detector", *plugins])
+        return answer
 
     def _find_faces(self, image: np.ndarray, threshold: float, whole_image: bool, limit: int
                     ) -> list[DetectedFace]:
@@ -148,7 +161,7 @@ class FacePipeline:
         faces = sorted(self.detector.detect(image, threshold), key=lambda face: face.area, reverse=True)
         return faces[:limit] if limit else faces
 
-    def _add_embeddings(self, image: np.ndarray, faces: Sequence[DetectedFace], results: list[pb.Face],
+    def _add_embeddings(self, image: np.ndarray, faces: Sequence[DetectedFace], results: list[FaceResult],
                         whole_image: bool, timings: dict[str, float]) -> int:
         size = self.pack.recognizer.crop_size
         with _timed(timings, "align"):
@@ -162,7 +175,7 @@ class FacePipeline:
             else:
                 embeddings, batch_size = self.recognizer.embed(crops), len(crops)
         for result, embedding in zip(results, embeddings):
-            result.embedding.extend(embedding.tolist())
+            result.embedding = embedding
         return batch_size
 
     def warm_up(self, rounds: int) -> None:
@@ -176,31 +189,7 @@ class FacePipeline:
             self.detector.detect(image, 0.5)
             self.recognizer.embed(rng.integers(0, 256, (1, size, size, 3), dtype=np.uint8))
             for plugin in self.plugins.values():
-                plugin.annotate(image, [face], [pb.Face()])
-
-    def status(self) -> pb.StatusResponse:
-        recognizer = self.pack.recognizer
-        return pb.StatusResponse(
-            pack=self.pack.name,
-            pack_license=self.pack.license,
-            models=[pb.ModelInfo(role=role, name=model.name, version=model.version, sha256=model.sha256,
-                                 license=model.license)
-                    for role, model in self.pack.model_files().items()
-                    if role not in self.unavailable_plugins],
-            embedding_size=recognizer.embedding_size,
-            available_plugins=[CALCULATOR, LANDMARKS, *sorted(self.plugins)],
-            unavailable_plugins=self.unavailable_plugins,
-            similarity_c0=recognizer.similarity_c0,
-            similarity_c1=recognizer.similarity_c1,
-            calculator_version=recognizer.name,
-            default_det_prob_threshold=self.pack.detector.default_threshold,
-            build_version=self.settings.build_version,
-            execution_provider=self.sessions.execution_provider,
-            inference_backend=self.sessions.configuration.backend,
-            inference_precision=self.sessions.configuration.precision,
-            inference_choice=self.sessions.configuration.reason,
-            cpu_features=inference_features(),
-        )
+                plugin.annotate(image, [face])
 
 
 def _required(model_paths: dict[str, Path | str], role: str) -> Path:
@@ -223,31 +212,31 @@ def _build_cache(settings: CoreSettings, memory_bytes: int) -> ResponseCache | N
     )
 
 
-def _parameters(request: pb.ProcessImageRequest, threshold: float, plugins: list[str]) -> bytes:
-    """The request's parameters in canonical form, for the cache key."""
-    canonical = pb.ProcessImageRequest(det_prob_threshold=threshold, limit=request.limit, face_plugins=plugins,
-                                       whole_image_is_face=request.whole_image_is_face,
-                                       with_timings=request.with_timings)
-    return canonical.SerializeToString(deterministic=True)
+def _with_plugin_param(pack: ModelPack, slug: str, name: str, value: object) -> ModelPack:
+    spec = pack.plugins[slug]
+    plugin = spec.model_copy(update={"params": {**spec.params, name: value}})
+    return pack.model_copy(update={"plugins": {**pack.plugins, slug: plugin}})
 
 
-def _place_in_original(results: Sequence[pb.Face], faces: Sequence[DetectedFace], scale: float) -> None:
-    """Boxes and landmarks in original-image pixels (``scale`` original pixels per decoded pixel),
-    including the points plugins found in the decoded image."""
-    for result, face in zip(results, faces):
-        x_min, y_min, x_max, y_max = (round(float(value) * scale) for value in face.box)
-        result.box.CopyFrom(pb.Box(x_min=x_min, y_min=y_min, x_max=x_max, y_max=y_max, probability=face.score))
-        result.landmarks.extend(pb.Point(x=float(x) * scale, y=float(y) * scale) for x, y in face.landmarks)
-        for point in result.landmarks2d106:
-            point.x *= scale
-            point.y *= scale
+def _in_original(face: DetectedFace, scale: float) -> FaceResult:
+    """The face's box and landmarks in original-image pixels (``scale`` original pixels per decoded pixel)."""
+    x_min, y_min, x_max, y_max = (round(float(value) * scale) for value in face.box)
+    return FaceResult(box=(x_min, y_min, x_max, y_max), probability=face.score,
+                      landmarks=(face.landmarks * scale).astype(np.float32))
 
 
-def _share_timings(response: pb.ProcessImageResponse, timings: dict[str, float], steps: list[str]) -> None:
+def _plugin_in_original(answer: object, scale: float) -> object:
+    """Plugin answers holding decoded-image points, moved to original-image pixels."""
+    if isinstance(answer, Landmarks106):
+        return replace(answer, points=(answer.points * scale).astype(np.float32))
+    return answer
+
+
+def _share_timings(answer: ImageResult, timings: dict[str, float], steps: list[str]) -> None:
     """Each face's share of the per-image step times, as CompreFace reports ``execution_time``."""
-    count = max(1, len(response.faces))
-    for face in response.faces:
-        face.timings_ms.update({step: timings[step] / count for step in steps if step in timings})
+    count = max(1, len(answer.faces))
+    for face in answer.faces:
+        face.timings_ms = {step: timings[step] / count for step in steps if step in timings}
 
 
 @contextmanager

@@ -109,6 +109,11 @@ class CoreSettings(ServiceSettings):
         default=512, ge=16,
         description="Bound on what the server keeps in memory: in-memory response cache and queued batch work",
     )
+    liveness_threshold: float | None = Field(
+        default=None, ge=0, le=1,
+        description="P(real) from which the liveness plugin calls a face real (unset: the pack's value, 0.5); "
+                    "calibrate it on the deployment's own cameras",
+    )
     build_version: str = Field(default="dev", description="Version string reported by the status call")
 
     @field_validator("compiled_model_cache_dir", mode="before")

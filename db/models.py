@@ -7,8 +7,8 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger, Boolean, DateTime, Enum, ForeignKey, Index, Integer, LargeBinary, MetaData, SmallInteger, String,
-    func, true,
+    BigInteger, Boolean, DateTime, Enum, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, SmallInteger,
+    String, func, true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -104,6 +104,13 @@ class Service(Base):
     # see a missed message.
     collection_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = _now()
+    # Recognition settings (common/recognition_settings.py): the similarity threshold used
+    # when a request gives none ("auto" or a number in [0, 1]; NULL: none, as CompreFace), the
+    # per-search chance of naming a stranger that "auto" keeps to, and the enrolment minimum
+    # quality (NULL: the model pack's acceptable level; 0: no gate).
+    similarity_threshold: Mapped[str | None] = mapped_column(String(16), default=None)
+    stranger_target: Mapped[float] = mapped_column(Float, default=0.01, server_default="0.01")
+    min_quality: Mapped[float | None] = mapped_column(Float, default=None)
 
     application: Mapped[Application] = relationship(back_populates="services")
 

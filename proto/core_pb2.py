@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x10proto/core.proto\x12\x10likeness.core.v1\"\xb4\x01\n\x13ProcessImageRequest\x12\r\n\x05image\x18\x01 \x01(\x0c\x12\x1f\n\x12\x64\x65t_prob_threshold\x18\x02 \x01(\x02H\x00\x88\x01\x01\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x14\n\x0c\x66\x61\x63\x65_plugins\x18\x04 \x03(\t\x12\x1b\n\x13whole_image_is_face\x18\x05 \x01(\x08\x12\x14\n\x0cwith_timings\x18\x06 \x01(\x08\x42\x15\n\x13_det_prob_threshold\"\x1d\n\x05Point\x12\t\n\x01x\x18\x01 \x01(\x02\x12\t\n\x01y\x18\x02 \x01(\x02\"V\n\x03\x42ox\x12\r\n\x05x_min\x18\x01 \x01(\x05\x12\r\n\x05y_min\x18\x02 \x01(\x05\x12\r\n\x05x_max\x18\x03 \x01(\x05\x12\r\n\x05y_max\x18\x04 \x01(\x05\x12\x13\n\x0bprobability\x18\x05 \x01(\x02\"5\n\x03\x41ge\x12\x0b\n\x03low\x18\x01 \x01(\x05\x12\x0c\n\x04high\x18\x02 \x01(\x05\x12\x13\n\x0bprobability\x18\x03 \x01(\x02\",\n\x06Gender\x12\r\n\x05value\x18\x01 \x01(\t\x12\x13\n\x0bprobability\x18\x02 \x01(\x02\"*\n\x04Mask\x12\r\n\x05value\x18\x01 \x01(\t\x12\x13\n\x0bprobability\x18\x02 \x01(\x02\"0\n\x04Pose\x12\r\n\x05pitch\x18\x01 \x01(\x02\x12\x0b\n\x03yaw\x18\x02 \x01(\x02\x12\x0c\n\x04roll\x18\x03 \x01(\x02\"\xa1\x03\n\x04\x46\x61\x63\x65\x12\"\n\x03\x62ox\x18\x01 \x01(\x0b\x32\x15.likeness.core.v1.Box\x12*\n\tlandmarks\x18\x02 \x03(\x0b\x32\x17.likeness.core.v1.Point\x12\x11\n\tembedding\x18\x03 \x03(\x02\x12/\n\x0elandmarks2d106\x18\x04 \x03(\x0b\x32\x17.likeness.core.v1.Point\x12\"\n\x03\x61ge\x18\x05 \x01(\x0b\x32\x15.likeness.core.v1.Age\x12(\n\x06gender\x18\x06 \x01(\x0b\x32\x18.likeness.core.v1.Gender\x12$\n\x04pose\x18\x07 \x01(\x0b\x32\x16.likeness.core.v1.Pose\x12$\n\x04mask\x18\x08 \x01(\x0b\x32\x16.likeness.core.v1.Mask\x12\x39\n\ntimings_ms\x18\t \x03(\x0b\x32%.likeness.core.v1.Face.TimingsMsEntry\x1a\x30\n\x0eTimingsMsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x02:\x02\x38\x01\"\xa1\x03\n\x14ProcessImageResponse\x12%\n\x05\x66\x61\x63\x65s\x18\x01 \x03(\x0b\x32\x16.likeness.core.v1.Face\x12\x13\n\x0bimage_width\x18\x02 \x01(\x05\x12\x14\n\x0cimage_height\x18\x03 \x01(\x05\x12U\n\x10plugins_versions\x18\x04 \x03(\x0b\x32;.likeness.core.v1.ProcessImageResponse.PluginsVersionsEntry\x12I\n\ntimings_ms\x18\x05 \x03(\x0b\x32\x35.likeness.core.v1.ProcessImageResponse.TimingsMsEntry\x12\r\n\x05\x63\x61\x63he\x18\x06 \x01(\t\x12\x1c\n\x14\x65mbedding_batch_size\x18\x07 \x01(\x05\x1a\x36\n\x14PluginsVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x30\n\x0eTimingsMsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x02:\x02\x38\x01\"\x0f\n\rStatusRequest\"Y\n\tModelInfo\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x12\x0f\n\x07license\x18\x05 \x01(\t\"\xaf\x04\n\x0eStatusResponse\x12\x0c\n\x04pack\x18\x01 \x01(\t\x12\x14\n\x0cpack_license\x18\x02 \x01(\t\x12+\n\x06models\x18\x03 \x03(\x0b\x32\x1b.likeness.core.v1.ModelInfo\x12\x16\n\x0e\x65mbedding_size\x18\x04 \x01(\x05\x12\x19\n\x11\x61vailable_plugins\x18\x05 \x03(\t\x12U\n\x13unavailable_plugins\x18\x06 \x03(\x0b\x32\x38.likeness.core.v1.StatusResponse.UnavailablePluginsEntry\x12\x15\n\rsimilarity_c0\x18\x07 \x01(\x01\x12\x15\n\rsimilarity_c1\x18\x08 \x01(\x01\x12\x1a\n\x12\x63\x61lculator_version\x18\t \x01(\t\x12\"\n\x1a\x64\x65\x66\x61ult_det_prob_threshold\x18\n \x01(\x02\x12\x15\n\rbuild_version\x18\x0b \x01(\t\x12\x1a\n\x12\x65xecution_provider\x18\x0c \x01(\t\x12\x19\n\x11inference_backend\x18\x14 \x01(\t\x12\x1b\n\x13inference_precision\x18\x15 \x01(\t\x12\x18\n\x10inference_choice\x18\x16 \x01(\t\x12\x14\n\x0c\x63pu_features\x18\x17 \x03(\t\x1a\x39\n\x17UnavailablePluginsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\xbc\x01\n\x0b\x46\x61\x63\x65Service\x12]\n\x0cProcessImage\x12%.likeness.core.v1.ProcessImageRequest\x1a&.likeness.core.v1.ProcessImageResponse\x12N\n\tGetStatus\x12\x1f.likeness.core.v1.StatusRequest\x1a .likeness.core.v1.StatusResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x10proto/core.proto\x12\x10likeness.core.v1\"\xb4\x01\n\x13ProcessImageRequest\x12\r\n\x05image\x18\x01 \x01(\x0c\x12\x1f\n\x12\x64\x65t_prob_threshold\x18\x02 \x01(\x02H\x00\x88\x01\x01\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x14\n\x0c\x66\x61\x63\x65_plugins\x18\x04 \x03(\t\x12\x1b\n\x13whole_image_is_face\x18\x05 \x01(\x08\x12\x14\n\x0cwith_timings\x18\x06 \x01(\x08\x42\x15\n\x13_det_prob_threshold\"\x1d\n\x05Point\x12\t\n\x01x\x18\x01 \x01(\x02\x12\t\n\x01y\x18\x02 \x01(\x02\"V\n\x03\x42ox\x12\r\n\x05x_min\x18\x01 \x01(\x05\x12\r\n\x05y_min\x18\x02 \x01(\x05\x12\r\n\x05x_max\x18\x03 \x01(\x05\x12\r\n\x05y_max\x18\x04 \x01(\x05\x12\x13\n\x0bprobability\x18\x05 \x01(\x02\"5\n\x03\x41ge\x12\x0b\n\x03low\x18\x01 \x01(\x05\x12\x0c\n\x04high\x18\x02 \x01(\x05\x12\x13\n\x0bprobability\x18\x03 \x01(\x02\",\n\x06Gender\x12\r\n\x05value\x18\x01 \x01(\t\x12\x13\n\x0bprobability\x18\x02 \x01(\x02\"*\n\x04Mask\x12\r\n\x05value\x18\x01 \x01(\t\x12\x13\n\x0bprobability\x18\x02 \x01(\x02\"0\n\x04Pose\x12\r\n\x05pitch\x18\x01 \x01(\x02\x12\x0b\n\x03yaw\x18\x02 \x01(\x02\x12\x0c\n\x04roll\x18\x03 \x01(\x02\"=\n\x07Quality\x12\r\n\x05value\x18\x01 \x01(\x02\x12\x12\n\nacceptable\x18\x02 \x01(\x08\x12\x0f\n\x07reasons\x18\x03 \x03(\t\".\n\x08Liveness\x12\r\n\x05value\x18\x01 \x01(\t\x12\x13\n\x0bprobability\x18\x02 \x01(\x02\"\xfb\x03\n\x04\x46\x61\x63\x65\x12\"\n\x03\x62ox\x18\x01 \x01(\x0b\x32\x15.likeness.core.v1.Box\x12*\n\tlandmarks\x18\x02 \x03(\x0b\x32\x17.likeness.core.v1.Point\x12\x11\n\tembedding\x18\x03 \x03(\x02\x12/\n\x0elandmarks2d106\x18\x04 \x03(\x0b\x32\x17.likeness.core.v1.Point\x12\"\n\x03\x61ge\x18\x05 \x01(\x0b\x32\x15.likeness.core.v1.Age\x12(\n\x06gender\x18\x06 \x01(\x0b\x32\x18.likeness.core.v1.Gender\x12$\n\x04pose\x18\x07 \x01(\x0b\x32\x16.likeness.core.v1.Pose\x12$\n\x04mask\x18\x08 \x01(\x0b\x32\x16.likeness.core.v1.Mask\x12\x39\n\ntimings_ms\x18\t \x03(\x0b\x32%.likeness.core.v1.Face.TimingsMsEntry\x12*\n\x07quality\x18\n \x01(\x0b\x32\x19.likeness.core.v1.Quality\x12,\n\x08liveness\x18\x0b \x01(\x0b\x32\x1a.likeness.core.v1.Liveness\x1a\x30\n\x0eTimingsMsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x02:\x02\x38\x01\"\xa1\x03\n\x14ProcessImageResponse\x12%\n\x05\x66\x61\x63\x65s\x18\x01 \x03(\x0b\x32\x16.likeness.core.v1.Face\x12\x13\n\x0bimage_width\x18\x02 \x01(\x05\x12\x14\n\x0cimage_height\x18\x03 \x01(\x05\x12U\n\x10plugins_versions\x18\x04 \x03(\x0b\x32;.likeness.core.v1.ProcessImageResponse.PluginsVersionsEntry\x12I\n\ntimings_ms\x18\x05 \x03(\x0b\x32\x35.likeness.core.v1.ProcessImageResponse.TimingsMsEntry\x12\r\n\x05\x63\x61\x63he\x18\x06 \x01(\t\x12\x1c\n\x14\x65mbedding_batch_size\x18\x07 \x01(\x05\x1a\x36\n\x14PluginsVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x30\n\x0eTimingsMsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x02:\x02\x38\x01\"\x0f\n\rStatusRequest\"4\n\x11ImpostorTailPoint\x12\x12\n\nsimilarity\x18\x01 \x01(\x01\x12\x0b\n\x03\x66\x61r\x18\x02 \x01(\x01\"Y\n\tModelInfo\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x12\x0f\n\x07license\x18\x05 \x01(\t\"\x8a\x05\n\x0eStatusResponse\x12\x0c\n\x04pack\x18\x01 \x01(\t\x12\x14\n\x0cpack_license\x18\x02 \x01(\t\x12+\n\x06models\x18\x03 \x03(\x0b\x32\x1b.likeness.core.v1.ModelInfo\x12\x16\n\x0e\x65mbedding_size\x18\x04 \x01(\x05\x12\x19\n\x11\x61vailable_plugins\x18\x05 \x03(\t\x12U\n\x13unavailable_plugins\x18\x06 \x03(\x0b\x32\x38.likeness.core.v1.StatusResponse.UnavailablePluginsEntry\x12\x15\n\rsimilarity_c0\x18\x07 \x01(\x01\x12\x15\n\rsimilarity_c1\x18\x08 \x01(\x01\x12\x1a\n\x12\x63\x61lculator_version\x18\t \x01(\t\x12\"\n\x1a\x64\x65\x66\x61ult_det_prob_threshold\x18\n \x01(\x02\x12\x15\n\rbuild_version\x18\x0b \x01(\t\x12\x1a\n\x12\x65xecution_provider\x18\x0c \x01(\t\x12:\n\rimpostor_tail\x18\r \x03(\x0b\x32#.likeness.core.v1.ImpostorTailPoint\x12\x1d\n\x15quality_acceptable_at\x18\x0e \x01(\x02\x12\x19\n\x11inference_backend\x18\x14 \x01(\t\x12\x1b\n\x13inference_precision\x18\x15 \x01(\t\x12\x18\n\x10inference_choice\x18\x16 \x01(\t\x12\x14\n\x0c\x63pu_features\x18\x17 \x03(\t\x1a\x39\n\x17UnavailablePluginsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\xbc\x01\n\x0b\x46\x61\x63\x65Service\x12]\n\x0cProcessImage\x12%.likeness.core.v1.ProcessImageRequest\x1a&.likeness.core.v1.ProcessImageResponse\x12N\n\tGetStatus\x12\x1f.likeness.core.v1.StatusRequest\x1a .likeness.core.v1.StatusResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -53,24 +53,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MASK']._serialized_end=483
   _globals['_POSE']._serialized_start=485
   _globals['_POSE']._serialized_end=533
-  _globals['_FACE']._serialized_start=536
-  _globals['_FACE']._serialized_end=953
-  _globals['_FACE_TIMINGSMSENTRY']._serialized_start=905
-  _globals['_FACE_TIMINGSMSENTRY']._serialized_end=953
-  _globals['_PROCESSIMAGERESPONSE']._serialized_start=956
-  _globals['_PROCESSIMAGERESPONSE']._serialized_end=1373
-  _globals['_PROCESSIMAGERESPONSE_PLUGINSVERSIONSENTRY']._serialized_start=1269
-  _globals['_PROCESSIMAGERESPONSE_PLUGINSVERSIONSENTRY']._serialized_end=1323
-  _globals['_PROCESSIMAGERESPONSE_TIMINGSMSENTRY']._serialized_start=905
-  _globals['_PROCESSIMAGERESPONSE_TIMINGSMSENTRY']._serialized_end=953
-  _globals['_STATUSREQUEST']._serialized_start=1375
-  _globals['_STATUSREQUEST']._serialized_end=1390
-  _globals['_MODELINFO']._serialized_start=1392
-  _globals['_MODELINFO']._serialized_end=1481
-  _globals['_STATUSRESPONSE']._serialized_start=1484
-  _globals['_STATUSRESPONSE']._serialized_end=2043
-  _globals['_STATUSRESPONSE_UNAVAILABLEPLUGINSENTRY']._serialized_start=1986
-  _globals['_STATUSRESPONSE_UNAVAILABLEPLUGINSENTRY']._serialized_end=2043
-  _globals['_FACESERVICE']._serialized_start=2046
-  _globals['_FACESERVICE']._serialized_end=2234
+  _globals['_QUALITY']._serialized_start=535
+  _globals['_QUALITY']._serialized_end=596
+  _globals['_LIVENESS']._serialized_start=598
+  _globals['_LIVENESS']._serialized_end=644
+  _globals['_FACE']._serialized_start=647
+  _globals['_FACE']._serialized_end=1154
+  _globals['_FACE_TIMINGSMSENTRY']._serialized_start=1106
+  _globals['_FACE_TIMINGSMSENTRY']._serialized_end=1154
+  _globals['_PROCESSIMAGERESPONSE']._serialized_start=1157
+  _globals['_PROCESSIMAGERESPONSE']._serialized_end=1574
+  _globals['_PROCESSIMAGERESPONSE_PLUGINSVERSIONSENTRY']._serialized_start=1470
+  _globals['_PROCESSIMAGERESPONSE_PLUGINSVERSIONSENTRY']._serialized_end=1524
+  _globals['_PROCESSIMAGERESPONSE_TIMINGSMSENTRY']._serialized_start=1106
+  _globals['_PROCESSIMAGERESPONSE_TIMINGSMSENTRY']._serialized_end=1154
+  _globals['_STATUSREQUEST']._serialized_start=1576
+  _globals['_STATUSREQUEST']._serialized_end=1591
+  _globals['_IMPOSTORTAILPOINT']._serialized_start=1593
+  _globals['_IMPOSTORTAILPOINT']._serialized_end=1645
+  _globals['_MODELINFO']._serialized_start=1647
+  _globals['_MODELINFO']._serialized_end=1736
+  _globals['_STATUSRESPONSE']._serialized_start=1739
+  _globals['_STATUSRESPONSE']._serialized_end=2389
+  _globals['_STATUSRESPONSE_UNAVAILABLEPLUGINSENTRY']._serialized_start=2332
+  _globals['_STATUSRESPONSE_UNAVAILABLEPLUGINSENTRY']._serialized_end=2389
+  _globals['_FACESERVICE']._serialized_start=2392
+  _globals['_FACESERVICE']._serialized_end=2580
 # @@protoc_insertion_point(module_scope)

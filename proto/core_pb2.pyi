@@ -80,8 +80,26 @@ class Pose(_message.Message):
     roll: float
     def __init__(self, pitch: _Optional[float] = ..., yaw: _Optional[float] = ..., roll: _Optional[float] = ...) -> None: ...
 
+class Quality(_message.Message):
+    __slots__ = ("value", "acceptable", "reasons")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTABLE_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    value: float
+    acceptable: bool
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, value: _Optional[float] = ..., acceptable: _Optional[bool] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Liveness(_message.Message):
+    __slots__ = ("value", "probability")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    value: str
+    probability: float
+    def __init__(self, value: _Optional[str] = ..., probability: _Optional[float] = ...) -> None: ...
+
 class Face(_message.Message):
-    __slots__ = ("box", "landmarks", "embedding", "landmarks2d106", "age", "gender", "pose", "mask", "timings_ms")
+    __slots__ = ("box", "landmarks", "embedding", "landmarks2d106", "age", "gender", "pose", "mask", "timings_ms", "quality", "liveness")
     class TimingsMsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +116,8 @@ class Face(_message.Message):
     POSE_FIELD_NUMBER: _ClassVar[int]
     MASK_FIELD_NUMBER: _ClassVar[int]
     TIMINGS_MS_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
+    LIVENESS_FIELD_NUMBER: _ClassVar[int]
     box: Box
     landmarks: _containers.RepeatedCompositeFieldContainer[Point]
     embedding: _containers.RepeatedScalarFieldContainer[float]
@@ -107,7 +127,9 @@ class Face(_message.Message):
     pose: Pose
     mask: Mask
     timings_ms: _containers.ScalarMap[str, float]
-    def __init__(self, box: _Optional[_Union[Box, _Mapping]] = ..., landmarks: _Optional[_Iterable[_Union[Point, _Mapping]]] = ..., embedding: _Optional[_Iterable[float]] = ..., landmarks2d106: _Optional[_Iterable[_Union[Point, _Mapping]]] = ..., age: _Optional[_Union[Age, _Mapping]] = ..., gender: _Optional[_Union[Gender, _Mapping]] = ..., pose: _Optional[_Union[Pose, _Mapping]] = ..., mask: _Optional[_Union[Mask, _Mapping]] = ..., timings_ms: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    quality: Quality
+    liveness: Liveness
+    def __init__(self, box: _Optional[_Union[Box, _Mapping]] = ..., landmarks: _Optional[_Iterable[_Union[Point, _Mapping]]] = ..., embedding: _Optional[_Iterable[float]] = ..., landmarks2d106: _Optional[_Iterable[_Union[Point, _Mapping]]] = ..., age: _Optional[_Union[Age, _Mapping]] = ..., gender: _Optional[_Union[Gender, _Mapping]] = ..., pose: _Optional[_Union[Pose, _Mapping]] = ..., mask: _Optional[_Union[Mask, _Mapping]] = ..., timings_ms: _Optional[_Mapping[str, float]] = ..., quality: _Optional[_Union[Quality, _Mapping]] = ..., liveness: _Optional[_Union[Liveness, _Mapping]] = ...) -> None: ...
 
 class ProcessImageResponse(_message.Message):
     __slots__ = ("faces", "image_width", "image_height", "plugins_versions", "timings_ms", "cache", "embedding_batch_size")
@@ -145,6 +167,14 @@ class StatusRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class ImpostorTailPoint(_message.Message):
+    __slots__ = ("similarity", "far")
+    SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    FAR_FIELD_NUMBER: _ClassVar[int]
+    similarity: float
+    far: float
+    def __init__(self, similarity: _Optional[float] = ..., far: _Optional[float] = ...) -> None: ...
+
 class ModelInfo(_message.Message):
     __slots__ = ("role", "name", "version", "sha256", "license")
     ROLE_FIELD_NUMBER: _ClassVar[int]
@@ -160,7 +190,7 @@ class ModelInfo(_message.Message):
     def __init__(self, role: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., sha256: _Optional[str] = ..., license: _Optional[str] = ...) -> None: ...
 
 class StatusResponse(_message.Message):
-    __slots__ = ("pack", "pack_license", "models", "embedding_size", "available_plugins", "unavailable_plugins", "similarity_c0", "similarity_c1", "calculator_version", "default_det_prob_threshold", "build_version", "execution_provider", "inference_backend", "inference_precision", "inference_choice", "cpu_features")
+    __slots__ = ("pack", "pack_license", "models", "embedding_size", "available_plugins", "unavailable_plugins", "similarity_c0", "similarity_c1", "calculator_version", "default_det_prob_threshold", "build_version", "execution_provider", "impostor_tail", "quality_acceptable_at", "inference_backend", "inference_precision", "inference_choice", "cpu_features")
     class UnavailablePluginsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -180,6 +210,8 @@ class StatusResponse(_message.Message):
     DEFAULT_DET_PROB_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     BUILD_VERSION_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    IMPOSTOR_TAIL_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_ACCEPTABLE_AT_FIELD_NUMBER: _ClassVar[int]
     INFERENCE_BACKEND_FIELD_NUMBER: _ClassVar[int]
     INFERENCE_PRECISION_FIELD_NUMBER: _ClassVar[int]
     INFERENCE_CHOICE_FIELD_NUMBER: _ClassVar[int]
@@ -196,8 +228,10 @@ class StatusResponse(_message.Message):
     default_det_prob_threshold: float
     build_version: str
     execution_provider: str
+    impostor_tail: _containers.RepeatedCompositeFieldContainer[ImpostorTailPoint]
+    quality_acceptable_at: float
     inference_backend: str
     inference_precision: str
     inference_choice: str
     cpu_features: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, pack: _Optional[str] = ..., pack_license: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., embedding_size: _Optional[int] = ..., available_plugins: _Optional[_Iterable[str]] = ..., unavailable_plugins: _Optional[_Mapping[str, str]] = ..., similarity_c0: _Optional[float] = ..., similarity_c1: _Optional[float] = ..., calculator_version: _Optional[str] = ..., default_det_prob_threshold: _Optional[float] = ..., build_version: _Optional[str] = ..., execution_provider: _Optional[str] = ..., inference_backend: _Optional[str] = ..., inference_precision: _Optional[str] = ..., inference_choice: _Optional[str] = ..., cpu_features: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, pack: _Optional[str] = ..., pack_license: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., embedding_size: _Optional[int] = ..., available_plugins: _Optional[_Iterable[str]] = ..., unavailable_plugins: _Optional[_Mapping[str, str]] = ..., similarity_c0: _Optional[float] = ..., similarity_c1: _Optional[float] = ..., calculator_version: _Optional[str] = ..., default_det_prob_threshold: _Optional[float] = ..., build_version: _Optional[str] = ..., execution_provider: _Optional[str] = ..., impostor_tail: _Optional[_Iterable[_Union[ImpostorTailPoint, _Mapping]]] = ..., quality_acceptable_at: _Optional[float] = ..., inference_backend: _Optional[str] = ..., inference_precision: _Optional[str] = ..., inference_choice: _Optional[str] = ..., cpu_features: _Optional[_Iterable[str]] = ...) -> None: ...

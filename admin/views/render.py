@@ -46,6 +46,13 @@ def service(service: Service) -> dict[str, object]:
             "apiKey": str(service.api_key), "createdDate": service.created_at.isoformat()}
 
 
+def recognition_settings(service: Service) -> dict[str, object]:
+    """A recognition service's settings; null means the default (no threshold; the pack's minimum quality)."""
+    threshold = service.similarity_threshold
+    return {"similarityThreshold": threshold if threshold in (None, "auto") else float(threshold),
+            "strangerTarget": service.stranger_target, "minQuality": service.min_quality}
+
+
 def statistics(stats: ServiceStatistics) -> dict[str, object]:
     return {**service(stats.service), "subjectCount": stats.subjects, "faceCount": stats.faces,
             "imageCount": stats.images,

@@ -69,6 +69,20 @@ def regenerate_key(app_guid: uuid.UUID, service_guid: uuid.UUID):
         return {"apiKey": str(services.regenerate_key(db, actor(), app_guid, service_guid).api_key)}
 
 
+@blueprint.get(f"{SERVICE}/settings")
+def read_settings(app_guid: uuid.UUID, service_guid: uuid.UUID):
+    with transaction() as db:
+        return render.recognition_settings(services.get_service(db, actor(), app_guid, service_guid))
+
+
+@blueprint.put(f"{SERVICE}/settings")
+def change_settings(app_guid: uuid.UUID, service_guid: uuid.UUID):
+    fields = body()
+    with transaction() as db:
+        return render.recognition_settings(
+            services.update_recognition_settings(db, actor(), app_guid, service_guid, fields))
+
+
 @blueprint.get(f"{SERVICE}/stats")
 def service_statistics(app_guid: uuid.UUID, service_guid: uuid.UUID):
     days = request.args.get("days", "30")

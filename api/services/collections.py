@@ -14,6 +14,7 @@ import numpy as np
 
 from api.collection_store import Collection, CollectionStore, StoredFace
 from api.indexes import ServiceIndexes
+from api.services.face_checks import QUALITY, check_quality, minimum_quality, require_plugin
 from api.services.faces import ImageParams, embedding, find_faces
 from common import errors
 from common.core_client import CoreClient
@@ -67,11 +68,23 @@ class Collections:
 
     # Faces
 
-    def add_face(self, service_id: int, subject: str, image: bytes, params: ImageParams) -> StoredFace:
-        """Enrols the one face of ``image`` under ``subject`` (created when new)."""
-        response = find_faces(self.core, image, params, ["calculator"], limit=2)
+    def quality_minimum(self, requested: float | None, service_minimum: float | None) -> float:
+        """The enrolment gate's level (0: none): the request's, else the service's, else the pack's;
+        code 26 when a gate is asked for and the core has no quality model."""
+        minimum = minimum_quality(requested, service_minimum, self.core.status().quality_acceptable_at)
+        if minimum > 0:
+            require_plugin(self.core, QUALITY, "min_quality")
+        return minimum
+
+    def add_face(self, service_id: int, subject: str, image: bytes, params: ImageParams,
+                 min_quality: float = 0.0) -> StoredFace:
+        """Enrols the one face of ``image`` under ``subject`` (created when new); a face under
+        ``min_quality`` is refused with code 60."""
+        plugins = ["calculator", QUALITY] if min_quality > 0 else ["calculator"]
+        response = find_faces(self.core, image, params, plugins, limit=2)
         if len(response.faces) > 1:
             raise errors.more_than_one_face()
+        check_quality(response.faces[0], min_quality)
         found = response.faces[0]
         vector = embedding(found)
         box = {"x_min": found.box.x_min, "y_min": found.box.y_min, "x_max": found.box.x_max, "y_max": found.box.y_max}
@@ -116,6 +129,17 @@ class Collections:
     def image(self, service_id: int, face_id: str) -> bytes:
         """The face's stored image (empty when images are not kept)."""
         return self.store.image(service_id, face_id) or b""
+
+    def subject_faces(self, service_id: int, subject: str) -> tuple[str, Collection]:
+        """The subject's stored name and every face of it; code 42 when there is no such subject,
+        26 when it has no face."""
+        found = self.store.subject_faces(service_id, subject)
+        if found is None:
+            raise errors.subject_not_found(subject)
+        name, faces = found
+        if not faces.face_ids:
+            raise errors.validation(f"Subject {name} has no faces to verify against; add one first; ")
+        return name, faces
 
     def face(self, service_id: int, face_id: str) -> tuple[StoredFace, np.ndarray]:
         """A stored face and its embedding; code 44 when the service has no such face."""

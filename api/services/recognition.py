@@ -8,10 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from api.indexes import ServiceIndexes
-from api.services.faces import ImageParams, Stopwatch, core_plugins, find_faces, similarity_scale
+from api.services.face_checks import find_checked_faces
+from api.services.faces import ImageParams, Stopwatch, core_plugins, similarity_scale
 from common import errors
 from common.core_client import CoreClient
+from common.recognition_settings import RecognitionSettings, settle_threshold
 from common.similarity import normalised
+from common.thresholds import ImpostorTail, tail_of
 from proto import core_pb2 as pb
 
 
@@ -46,12 +49,12 @@ class Recognizer:
         self.indexes = indexes
 
     def recognize(self, service_id: int, image: bytes, params: ImageParams, count: int, threshold: float,
-                  detect: bool = True) -> Recognition:
+                  detect: bool = True, require_liveness: bool = False) -> Recognition:
         """The ``count`` most similar subjects of each face (-1: all), those below ``threshold`` dropped;
-        ``detect=False`` takes the whole image as one face."""
+        ``detect=False`` takes the whole image as one face; ``require_liveness``: code 61 for a spoof."""
         watch = Stopwatch()
-        response = find_faces(self.core, image, params, core_plugins(params.face_plugins, True),
-                              whole_image=not detect)
+        response = find_checked_faces(self.core, image, params, core_plugins(params.face_plugins, True),
+                                      require_liveness, whole_image=not detect)
         started = time.perf_counter()
         embeddings = normalised(np.array([face.embedding for face in response.faces]))
         found = self._candidates(service_id, embeddings, count)
@@ -59,6 +62,15 @@ class Recognizer:
                  for face, candidates in zip(response.faces, found)]
         watch.lap("search", started)
         return Recognition(faces, response, watch.report(response))
+
+    def threshold(self, service_id: int, requested: str | None, settings: RecognitionSettings,
+                  fallback: float) -> float:
+        """The similarity threshold of a request: its own, else the service's, else ``fallback``;
+        ``auto`` from the service's current number of faces and the pack's impostor tail."""
+        return settle_threshold(requested, settings, self.indexes.size(service_id), self.impostor_tail, fallback)
+
+    def impostor_tail(self) -> ImpostorTail | None:
+        return tail_of(self.core.status().impostor_tail)
 
     def recognize_embeddings(self, service_id: int, embeddings: np.ndarray, count: int) -> list[RecognizedEmbedding]:
         """The ``count`` most similar subjects of each given embedding."""

@@ -22,12 +22,13 @@ def _service_id() -> int:
 
 @blueprint.post("/api/v1/recognition/faces")
 def add_face():
-    service_id = _service_id()
+    found = service(ServiceType.RECOGNITION)
     subject = params.raw(request, "subject")
     if subject is None or not subject.strip():
         raise errors.validation("Subject name is empty; ")
     image_params = params.image_params(request)
-    stored = state().collections.add_face(service_id, subject, image(), image_params)
+    minimum = state().collections.quality_minimum(params.min_quality(request), found.settings.min_quality)
+    stored = state().collections.add_face(found.id, subject, image(), image_params, minimum)
     return json_response({"image_id": stored.face_id, "subject": stored.subject}, 201)
 
 
@@ -98,5 +99,6 @@ def static_face_image(api_key: str, image_id: str):
 def verify_against_face(image_id: str):
     service_id = _service_id()
     image_params = params.image_params(request)
-    result = state().verifier.verify_against_face(service_id, image_id, image(), image_params)
+    require_liveness = params.boolean(request, "require_liveness", False)
+    result = state().verifier.verify_against_face(service_id, image_id, image(), image_params, require_liveness)
     return json_response(render.face_verification(result, image_params.face_plugins, image_params.status))

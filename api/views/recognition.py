@@ -7,6 +7,7 @@ from flask import Blueprint, request
 from api import params
 from api.views import render
 from api.views.common import counted, image, service, state
+from common import errors
 from common.web import json_response
 from db.models import ServiceType
 
@@ -16,12 +17,17 @@ blueprint = Blueprint("recognition", __name__)
 @blueprint.post("/api/v1/recognition/recognize")
 @counted
 def recognize():
-    service_id = service(ServiceType.RECOGNITION).id
+    found = service(ServiceType.RECOGNITION)
     image_params = params.image_params(request)
     count = params.prediction_count(request)
-    threshold = params.similarity_threshold(request)
+    requested_threshold = params.similarity_threshold(request)
     detect = params.boolean(request, "detect_faces", True)
-    result = state().recognizer.recognize(service_id, image(), image_params, count, threshold, detect)
+    require_liveness = params.boolean(request, "require_liveness", False)
+    if require_liveness and not detect:
+        raise errors.validation("require_liveness=true needs detect_faces=true: liveness looks around the face; ")
+    threshold = state().recognizer.threshold(found.id, requested_threshold, found.settings, fallback=0.0)
+    result = state().recognizer.recognize(found.id, image(), image_params, count, threshold, detect,
+                                          require_liveness)
     return json_response(render.recognition(result, image_params.face_plugins, image_params.status))
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from api.services.detection import Detection
 from api.services.faces import CALCULATOR
 from api.services.recognition import Recognition, RecognizedEmbedding
-from api.services.verification import EmbeddingMatch, FaceVerification, ImageVerification
+from api.services.search import SearchResult
+from api.services.verification import EmbeddingMatch, FaceVerification, ImageVerification, SubjectVerification
 from common.similarity import round_half_up
 from proto import core_pb2 as pb
 
@@ -29,6 +30,11 @@ def face_object(face: pb.Face, plugins: list[str], status: bool, round_probabili
                           "yaw": round(face.pose.yaw, 2)}
     if "mask" in plugins and face.HasField("mask"):
         result["mask"] = {"probability": round(face.mask.probability, 5), "value": face.mask.value}
+    if "quality" in plugins and face.HasField("quality"):
+        result["quality"] = {"value": round(face.quality.value, 4), "acceptable": face.quality.acceptable,
+                             "reasons": list(face.quality.reasons)}
+    if "liveness" in plugins and face.HasField("liveness"):
+        result["liveness"] = {"probability": round(face.liveness.probability, 5), "value": face.liveness.value}
     if CALCULATOR in plugins:
         result["embedding"] = list(face.embedding)
     if "landmarks2d106" in plugins and face.landmarks2d106:
@@ -68,13 +74,33 @@ def detection(result: Detection, plugins: list[str], status: bool) -> dict[str, 
     return with_status({"result": faces}, status, result.core, result.timings)
 
 
-def image_verification(result: ImageVerification, plugins: list[str], status: bool) -> dict[str, object]:
-    matches = [{**face_object(match.face, plugins, status, round_probability=True), "similarity": match.similarity}
-               for match in result.matches]
-    body = {"source_image_face": face_object(result.source, plugins, status, round_probability=True),
-            "face_matches": matches}
-    # CompreFace puts plugins_versions inside the result element here.
-    return {"result": [with_status(body, status, result.core, result.timings)]}
+def image_verifications(results: list[ImageVerification], plugins: list[str], status: bool) -> dict[str, object]:
+    """One result element per target image, in order (CompreFace's one element for one target)."""
+    elements = []
+    for result in results:
+        matches = [{**face_object(match.face, plugins, status, round_probability=True), "similarity": match.similarity}
+                   for match in result.matches]
+        body = {"source_image_face": face_object(result.source, plugins, status, round_probability=True),
+                "face_matches": matches}
+        # CompreFace puts plugins_versions inside the result element here.
+        elements.append(with_status(body, status, result.core, result.timings))
+    return {"result": elements}
+
+
+def subject_verification(result: SubjectVerification, plugins: list[str], status: bool) -> dict[str, object]:
+    faces = [{**face_object(verdict.face, plugins, status, round_probability=True), "subject": result.subject,
+              "similarity": verdict.similarity,
+              "faces": [{"image_id": stored.image_id, "similarity": stored.similarity} for stored in verdict.faces]}
+             for verdict in result.verdicts]
+    return with_status({"result": faces}, status, result.core, result.timings)
+
+
+def search(result: SearchResult, plugins: list[str], status: bool) -> dict[str, object]:
+    faces = [{**face_object(found.face, plugins, status, round_probability=True),
+              "matches": [{"image_id": match.image_id, "subject": match.subject, "similarity": match.similarity}
+                          for match in found.matches]}
+             for found in result.faces]
+    return with_status({"result": faces}, status, result.core, result.timings)
 
 
 def face_verification(result: FaceVerification, plugins: list[str], status: bool) -> dict[str, object]:

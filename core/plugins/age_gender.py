@@ -26,8 +26,8 @@ from core.alignment import similarity_matrix, warp
 from core.faces import DetectedFace
 from core.model_pack import PluginSpec
 from core.plugins.base import FacePlugin
+from core.results import AgeRange, Label
 from core.runtime import SessionFactory
-from proto import core_pb2
 
 MAX_OVERSAMPLING = 16
 AGE_VALUES = np.array([0.25, *range(1, 81)], dtype=np.float32)
@@ -70,15 +70,14 @@ class GenderPlugin(_CydralPlugin):
         super().__init__(spec, model_path, sessions)
         self.labels = tuple(spec.params.get("labels", ("female", "male")))
 
-    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace],
-                 results: Sequence[core_pb2.Face]) -> None:
+    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> list[Label]:
         if not faces:
-            return
-        probabilities = self.probabilities(image, faces)
-        for row, result in zip(probabilities, results):
+            return []
+        results = []
+        for row in self.probabilities(image, faces):
             best = int(np.argmax(row))
-            result.gender.value = self.labels[best]
-            result.gender.probability = float(row[best])
+            results.append(Label(self.labels[best], float(row[best])))
+        return results
 
 
 def age_ranges(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -100,12 +99,9 @@ def age_ranges(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
 class AgePlugin(_CydralPlugin):
     slug = "age"
 
-    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace],
-                 results: Sequence[core_pb2.Face]) -> None:
+    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> list[AgeRange]:
         if not faces:
-            return
+            return []
         low, high, mass = age_ranges(self.probabilities(image, faces))
-        for result, face_low, face_high, face_mass in zip(results, low, high, mass):
-            result.age.low = int(face_low)
-            result.age.high = int(face_high)
-            result.age.probability = float(min(face_mass, 1.0))
+        return [AgeRange(int(face_low), int(face_high), float(min(face_mass, 1.0)))
+                for face_low, face_high, face_mass in zip(low, high, mass)]

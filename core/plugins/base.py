@@ -1,4 +1,5 @@
-"""What every face plugin (age, gender, mask, 106 landmarks, pose) looks like to the pipeline."""
+"""What every face plugin (age, gender, mask, 106 landmarks, pose, quality, liveness) looks like to the
+pipeline."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from core.faces import DetectedFace
-from proto import core_pb2
+from core.results import PluginResult
 
 
 class FacePlugin(ABC):
@@ -22,9 +23,8 @@ class FacePlugin(ABC):
     version: str
 
     @abstractmethod
-    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace],
-                 results: Sequence[core_pb2.Face]) -> None:
-        """Fill this plugin's field of ``results[i]`` for ``faces[i]``.
+    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> list[PluginResult]:
+        """This plugin's result for each of ``faces``, in order.
 
         ``image`` is the original image, RGB uint8 [H, W, 3]; ``faces`` are in its coordinates.
         """

@@ -17,8 +17,8 @@ from core.alignment import square_crop_matrix, warp
 from core.faces import DetectedFace
 from core.model_pack import PluginSpec
 from core.plugins.base import FacePlugin
+from core.results import Landmarks106
 from core.runtime import SessionFactory
-from proto import core_pb2
 
 
 class Landmarks106Plugin(FacePlugin):
@@ -31,16 +31,16 @@ class Landmarks106Plugin(FacePlugin):
         self.session = sessions.create(model_path)
         self.input_name = self.session.get_inputs()[0].name
 
-    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace],
-                 results: Sequence[core_pb2.Face]) -> None:
+    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> list[Landmarks106]:
         if not faces:
-            return
+            return []
         matrices = [square_crop_matrix(face.box, self.crop_scale, self.input_size) for face in faces]
         crops = np.stack([warp(image, matrix, self.input_size) for matrix in matrices])
         batch = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
         output = self.session.run(None, {self.input_name: batch})[0]
         in_crop = (output.reshape(len(faces), 106, 2) + 1.0) * (self.input_size / 2)
-        for matrix, points, result in zip(matrices, in_crop, results):
+        results = []
+        for matrix, points in zip(matrices, in_crop):
             inverse = cv2.invertAffineTransform(matrix)
-            in_image = points @ inverse[:, :2].T + inverse[:, 2]
-            result.landmarks2d106.extend(core_pb2.Point(x=float(x), y=float(y)) for x, y in in_image)
+            results.append(Landmarks106((points @ inverse[:, :2].T + inverse[:, 2]).astype(np.float32)))
+        return results

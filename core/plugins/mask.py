@@ -21,8 +21,8 @@ from core.alignment import square_crop_matrix, warp
 from core.faces import DetectedFace
 from core.model_pack import PluginSpec
 from core.plugins.base import FacePlugin
+from core.results import Label
 from core.runtime import SessionFactory
-from proto import core_pb2
 
 # AIZOOTech/FaceMaskDetection: feature map sides, anchor sizes and aspect ratios per map.
 FEATURE_MAPS = (33, 17, 9, 5, 3)
@@ -92,10 +92,11 @@ class MaskPlugin(FacePlugin):
         class_scores = np.where(candidates, scores[0].max(axis=1), -1.0)
         return float(scores[0, int(np.argmax(class_scores)), 0])
 
-    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace],
-                 results: Sequence[core_pb2.Face]) -> None:
-        for face, result in zip(faces, results):
+    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> list[Label]:
+        results = []
+        for face in faces:
             probability = self.mask_probability(image, face)
             wearing = probability >= 0.5
-            result.mask.value = "with_mask" if wearing else "without_mask"
-            result.mask.probability = probability if wearing else 1.0 - probability
+            results.append(Label("with_mask" if wearing else "without_mask",
+                                 probability if wearing else 1.0 - probability))
+        return results

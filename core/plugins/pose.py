@@ -25,7 +25,7 @@ import numpy as np
 
 from core.faces import DetectedFace
 from core.plugins.base import FacePlugin
-from proto import core_pb2
+from core.results import HeadPose
 
 # A mean adult face in mm (x right, y down, z away from the camera), in the order of
 # DetectedFace.landmarks (eye on the image left first). Interpupillary distance 63 mm; the
@@ -67,8 +67,6 @@ class PosePlugin(FacePlugin):
     slug = "pose"
     version = "likeness.pose_from_5_landmarks"
 
-    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace],
-                 results: Sequence[core_pb2.Face]) -> None:
+    def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> list[HeadPose]:
         height, width = image.shape[:2]
-        for face, result in zip(faces, results):
-            result.pose.pitch, result.pose.yaw, result.pose.roll = head_pose(face.landmarks, width, height)
+        return [HeadPose(*head_pose(face.landmarks, width, height)) for face in faces]

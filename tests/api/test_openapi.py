@@ -18,11 +18,11 @@ from flask import Flask
 from jsonschema import ValidationError
 
 from common.web import swagger_page
-from api.views import embeddings, faces, infrastructure, recognition, subjects, verification
+from api.views import embeddings, faces, infrastructure, recognition, search, subjects, verification
 
 SWAGGER_DIR = Path(__file__).resolve().parents[2] / "api" / "swagger"
 DOCUMENT = json.loads((SWAGGER_DIR / "openapi.json").read_text())
-VIEW_MODULES = (subjects, faces, recognition, verification, embeddings, infrastructure)
+VIEW_MODULES = (subjects, faces, recognition, search, verification, embeddings, infrastructure)
 METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 SWAGGER_ENDPOINTS = {"infrastructure.swagger", "infrastructure.swagger_ui"}
 UNAUTHENTICATED_API_PATHS = {"/api/v1/config", "/api/v1/static/{api_key}/images/{image_id}"}
@@ -82,8 +82,9 @@ def query_parameters(operation: dict) -> dict[str, dict]:
 
 
 def image_fields(endpoint: str) -> list[str]:
-    """The images the view reads with ``api.views.common.image``."""
-    return [field or "file" for field in re.findall(r"\bimage\((?:\"(\w+)\")?\)", view_source(endpoint))]
+    """The images the view reads with ``api.views.common.image`` or ``api.image_input.request_images``."""
+    pattern = r"\b(?:image\((?:\"(\w+)\")?\)|request_images\(request, \"(\w+)\")"
+    return [one or several or "file" for one, several in re.findall(pattern, view_source(endpoint))]
 
 
 IMAGE_ENDPOINTS = {endpoint: image_fields(endpoint) for endpoint in set(routes().values()) if image_fields(endpoint)}
@@ -158,7 +159,8 @@ def test_api_key_is_required_on_api_v1_except_config_and_static_images():
 
 def test_image_endpoints_take_multipart_and_base64_json_and_urls():
     assert set(IMAGE_ENDPOINTS) == {"faces.add_face", "faces.verify_against_face", "recognition.recognize",
-                                    "recognition.detect", "verification.verify"}
+                                    "recognition.detect", "verification.verify", "search.search",
+                                    "search.verify_against_subject_view"}
     assert IMAGE_ENDPOINTS["verification.verify"] == ["source_image", "target_image"]
     for (method, path), endpoint in routes().items():
         if endpoint not in IMAGE_ENDPOINTS:
@@ -193,7 +195,7 @@ def read_parameters(endpoint: str) -> set[str]:
     names = set(re.findall(r"params\.(?:raw|integer|number|boolean)\(request, \"(\w+)\"", source))
     if "params.image_params(" in source:
         names |= IMAGE_PARAMS
-    for helper in ("prediction_count", "similarity_threshold"):
+    for helper in ("prediction_count", "similarity_threshold", "min_quality"):
         if f"params.{helper}(" in source:
             names.add(helper)
     return names - IGNORED_PARAMS.get(APP.view_functions[endpoint].__name__, set())
@@ -213,8 +215,13 @@ def test_parameter_defaults_and_ranges_match_api_params():
     assert parameters["det_prob_threshold"] == {"type": "number", "format": "double", "minimum": 0, "maximum": 1}
     assert parameters["status"] == {"type": "boolean", "default": False}
     assert parameters["prediction_count"] == {"type": "integer", "minimum": -1, "not": {"enum": [0]}, "default": 1}
-    assert parameters["similarity_threshold"]["default"] == 0
-    assert (parameters["similarity_threshold"]["minimum"], parameters["similarity_threshold"]["maximum"]) == (0, 1)
+    for name, default in (("similarity_threshold", 0), ("search_similarity_threshold", 0.5)):
+        number, auto = parameters[name]["anyOf"]
+        assert parameters[name]["default"] == default and auto == {"type": "string", "enum": ["auto"]}
+        assert (number["minimum"], number["maximum"]) == (0, 1)
+    assert parameters["search_limit"] == {"type": "integer", "minimum": 0, "default": 100}
+    assert parameters["require_liveness"] == {"type": "boolean", "default": False}
+    assert parameters["min_quality"] == {"type": "number", "format": "double", "minimum": 0, "maximum": 1}
     assert parameters["detect_faces"] == {"type": "boolean", "default": True}
     list_faces = query_parameters(operations()[("get", "/api/v1/recognition/faces")])
     assert list_faces["page"]["schema"] == {"type": "integer", "minimum": 0, "default": 0}
@@ -268,6 +275,8 @@ def test_face_schema_has_the_fields_render_writes():
     assert set(schemas["RecognizedFace"]["properties"]) == written | {"box", "subjects"}
     assert set(schemas["VerifiedFace"]["properties"]) == written | {"box", "subject", "similarity"}
     assert set(schemas["FaceMatch"]["properties"]) == written | {"box", "similarity"}
+    assert set(schemas["SubjectVerdict"]["properties"]) == written | {"box", "subject", "similarity", "faces"}
+    assert set(schemas["SearchResult"]["properties"]) == written | {"box", "matches"}
 
 
 class _Assets(HTMLParser):
@@ -336,10 +345,13 @@ def a_face():
         embedding=[0.25] * 512, age=pb.Age(low=25, high=32, probability=0.93),
         gender=pb.Gender(value="female", probability=0.98), pose=pb.Pose(pitch=6.8, yaw=-10.6, roll=-12.0),
         mask=pb.Mask(value="without_mask", probability=0.99),
+        quality=pb.Quality(value=0.74, acceptable=True, reasons=["blur"]),
+        liveness=pb.Liveness(value="real", probability=0.97),
         timings_ms={"detector": 117.2, "calculator": 45.0})
 
 
-@pytest.mark.parametrize("plugins", [[], ["age", "gender", "pose", "mask", "calculator", "landmarks"],
+@pytest.mark.parametrize("plugins", [[], ["age", "gender", "pose", "mask", "calculator", "landmarks", "quality",
+                                         "liveness"],
                                      ["landmarks2d106", "unknown"]])
 @pytest.mark.parametrize("status", [False, True])
 def test_face_objects_match_the_face_schemas(plugins: list[str], status: bool):

@@ -10,10 +10,9 @@ import pytest
 from core.images import decode_image
 from core.model_fetch import ensure_models
 from core.model_pack import load_pack
-from core.pipeline import FacePipeline
+from core.pipeline import FacePipeline, ImageRequest
 from core.runtime import SessionFactory, runtime_options
 from core.settings import CoreSettings
-from proto import core_pb2 as pb
 from tests.support.paths import DATA_DIR, LFW_IMAGES, MODELS_DIR
 
 MAX_PIXELS = 50_000_000
@@ -53,9 +52,8 @@ def test_a_large_jpeg_decoded_reduced_gives_the_faces_of_the_full_decode(pipelin
 
 def test_the_106_landmark_model_runs_only_when_asked_for(pipeline) -> None:
     image = (DATA_DIR / "group-photos" / "insightface_t1.jpg").read_bytes()
-    plain = pipeline.process(pb.ProcessImageRequest(image=image, face_plugins=["calculator"], with_timings=True))
-    asked = pipeline.process(pb.ProcessImageRequest(image=image, face_plugins=["calculator", "landmarks2d106"],
-                                                    with_timings=True))
-    assert "landmarks2d106" not in plain.timings_ms and not plain.faces[0].landmarks2d106
-    assert "landmarks2d106" in asked.timings_ms and len(asked.faces[0].landmarks2d106) == 106
+    plain = pipeline.process(ImageRequest(image=image, face_plugins=["calculator"], with_timings=True))
+    asked = pipeline.process(ImageRequest(image=image, face_plugins=["calculator", "landmarks2d106"], with_timings=True))
+    assert "landmarks2d106" not in plain.timings_ms and "landmarks2d106" not in plain.faces[0].plugins
+    assert "landmarks2d106" in asked.timings_ms and asked.faces[0].plugins["landmarks2d106"].points.shape == (106, 2)
     assert len(plain.faces) == len(asked.faces) == 6

@@ -41,9 +41,17 @@ def test_status_names_pack_models_plugins_and_coefficients(core: CoreProcess) ->
     assert status.pack == "default"
     assert "non-commercial" in status.pack_license
     assert status.embedding_size == 512
-    assert {"calculator", "landmarks", "landmarks2d106", "age", "gender", "pose", "mask"} <= set(status.available_plugins)
+    assert {"calculator", "landmarks", "landmarks2d106", "age", "gender", "pose", "mask", "quality",
+            "liveness"} <= set(status.available_plugins)
     assert status.unavailable_plugins == {}
     roles = {model.role: model for model in status.models}
+    assert roles["quality"].license.startswith("MIT")
+    assert roles["liveness"].license.startswith("Apache-2.0")
+    assert roles["liveness.v1se"].sha256 == "7edefc57160708b3d33fd44430333ced594107889c13e9b844f44103407e80ff"
+    assert status.quality_acceptable_at == 0.5
+    tail = [(point.similarity, point.far) for point in status.impostor_tail]
+    assert len(tail) >= 5 and tail == sorted(tail) and [far for _, far in tail] == sorted(
+        (far for _, far in tail), reverse=True)
     assert roles["calculator"].sha256 == "9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f"
     assert roles["detector"].version == "buffalo_sc/det_500m"
     assert 0.5 < status.similarity_c0 < 2 and status.similarity_c1 > 0

@@ -1,4 +1,4 @@
-"""Face plugins (106 landmarks, age, gender, mask, pose) on real models and real photos.
+"""Face plugins (106 landmarks, age, gender, mask, pose, quality, liveness) on real models and real photos.
 
 Faces come from InsightFace's own SCRFD (the installed ``insightface`` package) so that these
 tests do not depend on our detector.
@@ -20,11 +20,14 @@ from insightface.model_zoo.scrfd import SCRFD
 from core.faces import DetectedFace
 from core.model_pack import ModelPack, PackError, load_pack, verified_path
 from core.plugins import FacePlugin, build_plugins
+from bench.degrade import printed_in_frame
 from core.plugins.age_gender import AGE_VALUES, age_ranges
+from core.plugins.liveness import crop_window, reference_box
 from core.plugins.mask import MaskPlugin, decode, iou, ssd_anchors
 from core.plugins.pose import MEAN_FACE_MM, head_pose
+from core.plugins.quality import scaled_quality
 from core.runtime import RuntimeOptions, SessionFactory
-from proto import core_pb2
+from core.results import AgeRange, Label, PluginResult
 from tests.support.paths import DATA_DIR, MODELS_DIR
 
 SAMPLES = DATA_DIR / "compreface-samples"
@@ -49,7 +52,7 @@ def sessions() -> SessionFactory:
 
 def model_paths(pack: ModelPack, models_dir: Path) -> dict[str, Path | str]:
     paths: dict[str, Path | str] = {}
-    for slug, spec in pack.plugins.items():
+    for slug, spec in pack.model_files().items():
         try:
             paths[slug] = verified_path(models_dir, spec)
         except PackError as error:
@@ -89,9 +92,9 @@ def central_face(faces: Sequence[DetectedFace], image: np.ndarray) -> DetectedFa
     return min(faces, key=lambda face: float(np.linalg.norm(face.box.reshape(2, 2).mean(0) - centre)))
 
 
-def annotate(plugin: FacePlugin, image: np.ndarray, faces: Sequence[DetectedFace]) -> list[core_pb2.Face]:
-    results = [core_pb2.Face() for _ in faces]
-    plugin.annotate(image, faces, results)
+def annotate(plugin: FacePlugin, image: np.ndarray, faces: Sequence[DetectedFace]) -> list[PluginResult]:
+    results = plugin.annotate(image, faces)
+    assert len(results) == len(faces)
     return results
 
 
@@ -103,7 +106,7 @@ def lfw_subject(detector: SCRFD, path: Path) -> tuple[np.ndarray, DetectedFace]:
 def test_every_plugin_handles_an_image_without_faces(plugins: dict[str, FacePlugin]) -> None:
     image = np.zeros((64, 64, 3), dtype=np.uint8)
     for plugin in plugins.values():
-        plugin.annotate(image, [], [])
+        assert plugin.annotate(image, []) == []
 
 
 # --- 106 landmarks -----------------------------------------------------------------------------
@@ -117,7 +120,7 @@ def test_106_landmarks_lie_on_the_face_and_contain_the_5_keypoints(
         image = read_rgb(path)
         faces = detect(detector, image)
         for face, result in zip(faces, annotate(plugins["landmarks2d106"], image, faces)):
-            points = np.array([(p.x, p.y) for p in result.landmarks2d106])
+            points = result.points
             assert points.shape == (106, 2)
             margin = 0.25 * (face.box[2:] - face.box[:2]).max()
             assert (points >= face.box[:2] - margin).all() and (points <= face.box[2:] + margin).all()
@@ -139,7 +142,7 @@ def test_106_landmarks_equal_insightface_own_landmark_model(
     faces = detect(detector, image)
     for face, result in zip(faces, annotate(plugins["landmarks2d106"], image, faces)):
         expected = reference.get(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), InsightFace(bbox=face.box))
-        points = np.array([(p.x, p.y) for p in result.landmarks2d106])
+        points = result.points
         assert np.abs(points - expected).max() < 0.05
 
 
@@ -152,8 +155,7 @@ def test_106_landmarks_of_a_batch_equal_those_of_single_faces(
     batched = annotate(plugins["landmarks2d106"], image, faces)
     for face, result in zip(faces, batched):
         single = annotate(plugins["landmarks2d106"], image, [face])[0]
-        pairs = zip(result.landmarks2d106, single.landmarks2d106)
-        assert max(abs(a.x - b.x) + abs(a.y - b.y) for a, b in pairs) < 0.01
+        assert np.abs(result.points - single.points).sum(axis=1).max() < 0.01
 
 
 # --- gender and age ----------------------------------------------------------------------------
@@ -185,7 +187,7 @@ def test_gender_of_compreface_sample_people(
     for person, faces in compreface_people.items():
         expected = "male" if ANNOTATIONS["persons"][person]["is_male"] else "female"
         for image, face in faces:
-            gender = annotate(plugins["gender"], image, [face])[0].gender
+            gender = annotate(plugins["gender"], image, [face])[0]
             assert gender.value == expected, person
             assert 0.5 <= gender.probability <= 1.0
 
@@ -196,7 +198,7 @@ def test_gender_of_well_known_lfw_people(
 ) -> None:
     for path in lfw_images(names, 2):
         image, face = lfw_subject(detector, path)
-        assert annotate(plugins["gender"], image, [face])[0].gender.value == expected, path.name
+        assert annotate(plugins["gender"], image, [face])[0].value == expected, path.name
 
 
 @pytest.mark.parametrize("person", ["A", "B"])
@@ -205,7 +207,7 @@ def test_age_of_compreface_sample_people(
     person: str,
 ) -> None:
     for image, face in compreface_people[person]:
-        age = annotate(plugins["age"], image, [face])[0].age
+        age = annotate(plugins["age"], image, [face])[0]
         assert 15 <= age.low <= age.high <= 45, (person, age)
         assert 0.0 < age.probability <= 1.0
 
@@ -216,18 +218,14 @@ def test_gender_and_age_of_a_batch_equal_those_of_single_faces(
     image = read_rgb(SAMPLES / "000_5.jpg")
     faces = detect(detector, image)
 
-    def gender_and_age(some_faces: Sequence[DetectedFace]) -> list[core_pb2.Face]:
-        results = annotate(plugins["gender"], image, some_faces)
-        plugins["age"].annotate(image, some_faces, results)
-        return results
+    def gender_and_age(some_faces: Sequence[DetectedFace]) -> list[tuple[Label, AgeRange]]:
+        return list(zip(annotate(plugins["gender"], image, some_faces), annotate(plugins["age"], image, some_faces)))
 
-    for face, batched in zip(faces, gender_and_age(faces)):
-        single = gender_and_age([face])[0]
-        assert (batched.gender.value, batched.age.low, batched.age.high) == (
-            single.gender.value, single.age.low, single.age.high
-        )
-        assert batched.gender.probability == pytest.approx(single.gender.probability, abs=1e-4)
-        assert batched.age.probability == pytest.approx(single.age.probability, abs=1e-4)
+    for face, (gender, age) in zip(faces, gender_and_age(faces)):
+        single_gender, single_age = gender_and_age([face])[0]
+        assert (gender.value, age.low, age.high) == (single_gender.value, single_age.low, single_age.high)
+        assert gender.probability == pytest.approx(single_gender.probability, abs=1e-4)
+        assert age.probability == pytest.approx(single_age.probability, abs=1e-4)
 
 
 def test_age_range_is_the_interquartile_range_around_the_expected_age() -> None:
@@ -264,7 +262,7 @@ LFW_MASK_SET = (*MEN, *WOMEN, "Jennifer_Lopez", "Sharon_Stone")
 def test_no_mask_on_lfw_faces(plugins: dict[str, FacePlugin], detector: SCRFD) -> None:
     for path in lfw_images(LFW_MASK_SET, 1):
         image, face = lfw_subject(detector, path)
-        mask = annotate(plugins["mask"], image, [face])[0].mask
+        mask = annotate(plugins["mask"], image, [face])[0]
         assert mask.value == "without_mask", path.name
         assert 0.5 <= mask.probability <= 1.0
 
@@ -273,7 +271,7 @@ def test_mask_on_most_synthetic_masks(plugins: dict[str, FacePlugin], detector: 
     answers = []
     for path in lfw_images(LFW_MASK_SET, 1):
         image, face = lfw_subject(detector, path)
-        answers.append(annotate(plugins["mask"], paint_mask(image, face), [face])[0].mask.value)
+        answers.append(annotate(plugins["mask"], paint_mask(image, face), [face])[0].value)
     assert answers.count("with_mask") >= 0.75 * len(answers), answers
 
 
@@ -296,14 +294,14 @@ def test_mask_falls_back_to_the_best_overlapping_box(
     strict = spec.model_copy(update={"params": {**spec.params, "min_iou": 1.01}})
     plugin = MaskPlugin(strict, verified_path(MODELS_DIR, spec), sessions)
     image, face = lfw_subject(detector, lfw_images(MEN, 1)[0])
-    assert annotate(plugin, image, [face])[0].mask.value == "without_mask"
-    assert annotate(plugin, paint_mask(image, face), [face])[0].mask.value == "with_mask"
+    assert annotate(plugin, image, [face])[0].value == "without_mask"
+    assert annotate(plugin, paint_mask(image, face), [face])[0].value == "with_mask"
 
 
 # --- pose --------------------------------------------------------------------------------------
 
 def pose_of(plugins: dict[str, FacePlugin], image: np.ndarray, face: DetectedFace) -> np.ndarray:
-    pose = annotate(plugins["pose"], image, [face])[0].pose
+    pose = annotate(plugins["pose"], image, [face])[0]
     return np.array([pose.pitch, pose.yaw, pose.roll])
 
 
@@ -382,19 +380,88 @@ def test_pose_of_a_projected_mean_face(
 def test_build_plugins_reports_a_missing_model_unavailable(
     pack: ModelPack, sessions: SessionFactory, tmp_path: Path
 ) -> None:
-    for slug, spec in pack.plugins.items():
-        if slug != "mask":
-            (tmp_path / spec.file).parent.mkdir(parents=True, exist_ok=True)
-            (tmp_path / spec.file).symlink_to(MODELS_DIR / spec.file)
+    files = [model.file for role, model in pack.model_files().items() if role not in ("mask", "liveness.v1se")]
+    for file in files:
+        (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / file).symlink_to(MODELS_DIR / file)
     available, unavailable = build_plugins(pack, model_paths(pack, tmp_path), sessions)
-    assert set(unavailable) == {"mask"}
+    assert set(unavailable) == {"mask", "liveness"}
     assert "missing" in unavailable["mask"]
-    assert set(available) == {"pose", "landmarks2d106", "age", "gender"}
+    assert "4_0_0_80x80_MiniFASNetV1SE" in unavailable["liveness"], "the absent companion file is named"
+    assert set(available) == {"pose", "landmarks2d106", "age", "gender", "quality"}
     assert {slug: plugin.version for slug, plugin in available.items() if slug != "pose"} == {
-        slug: pack.plugins[slug].version for slug in ("landmarks2d106", "age", "gender")
+        slug: pack.plugins[slug].version for slug in ("landmarks2d106", "age", "gender", "quality")
     }
 
 
 def test_pose_is_always_available(pack: ModelPack, sessions: SessionFactory) -> None:
     available, unavailable = build_plugins(pack.model_copy(update={"plugins": {}}), {}, sessions)
     assert list(available) == ["pose"] and unavailable == {}
+
+
+# --- quality -----------------------------------------------------------------------------------
+
+def test_quality_scale_is_anchored_on_the_lfw_dev_percentiles(pack: ModelPack) -> None:
+    table = np.asarray(pack.plugins["quality"].params["raw_at_percent"], dtype=np.float64)
+    percents, raw = table[:, 0], table[:, 1]
+    assert scaled_quality(raw[0], percents, raw) == pytest.approx(0.5)
+    assert scaled_quality(raw[-1], percents, raw) == pytest.approx(1.0)
+    assert scaled_quality(raw[0] / 2, percents, raw) == pytest.approx(0.25)
+    assert scaled_quality(0.0, percents, raw) == 0.0
+    median = raw[list(percents).index(50)]
+    assert scaled_quality(median, percents, raw) == pytest.approx(0.5 + 0.5 * 49 / 99)
+    values = scaled_quality(np.linspace(0, 1, 200), percents, raw)
+    assert (np.diff(values) >= 0).all()
+
+
+def test_quality_of_good_lfw_faces_is_acceptable_and_falls_with_blur(
+    plugins: dict[str, FacePlugin], detector: SCRFD
+) -> None:
+    for path in lfw_images(MEN + WOMEN, 1):
+        image, face = lfw_subject(detector, path)
+        sharp = annotate(plugins["quality"], image, [face])[0]
+        blurred = annotate(plugins["quality"], cv2.GaussianBlur(image, (0, 0), 4.0), [face])[0]
+        assert sharp.acceptable and sharp.value >= 0.5, path.name
+        assert blurred.value < sharp.value - 0.1, path.name
+        assert "blur" in blurred.reasons
+
+
+def test_quality_names_a_small_face_and_a_turned_head(plugins: dict[str, FacePlugin], detector: SCRFD) -> None:
+    image, face = lfw_subject(detector, LFW / "Tony_Blair" / "Tony_Blair_0002.jpg")
+    small_image = cv2.resize(image, (image.shape[1] // 4, image.shape[0] // 4), interpolation=cv2.INTER_AREA)
+    small = central_face(detect(detector, small_image), small_image)
+    assert "face_too_small" in annotate(plugins["quality"], small_image, [small])[0].reasons
+    # The mean face turned 60 degrees and projected where this face is (as in the pose tests below).
+    yaw = cv2.Rodrigues(np.radians(60.0) * np.array([0.0, 1.0, 0.0]))[0]
+    camera_points = MEAN_FACE_MM @ yaw.T + [0.0, 0.0, 250 * 63.0 / 45]
+    landmarks = camera_points[:, :2] / camera_points[:, 2:] * 250 + face.landmarks[2]
+    turned = DetectedFace(box=face.box, score=face.score, landmarks=landmarks.astype(np.float32))
+    assert "strong_head_pose" in annotate(plugins["quality"], image, [turned])[0].reasons
+
+
+# --- liveness ----------------------------------------------------------------------------------
+
+def test_liveness_crop_window_is_shifted_not_shrunk_at_the_image_edge() -> None:
+    assert crop_window(250, 250, (100.0, 100.0, 50.0, 50.0), 2.7) == (57, 57, 192, 192)
+    left, top, right, bottom = crop_window(250, 250, (0.0, 10.0, 50.0, 50.0), 2.7)
+    assert (left, right - left) == (0, 135) and top == 0
+    # A scale the image cannot hold is reduced to what fits.
+    assert crop_window(100, 100, (40.0, 40.0, 20.0, 20.0), 10.0) == (0, 0, 99, 99)
+
+
+def test_liveness_reference_box_is_wider_shorter_and_lower() -> None:
+    x, y, width, height = reference_box(np.array([100, 100, 187.1, 218.2]), 0.871, 1.182, 0.079)
+    assert (width, height) == pytest.approx((100.0, 100.0))
+    assert y + height / 2 == pytest.approx(159.1 + 7.9)
+
+
+def test_liveness_calls_real_photos_real_and_a_printed_photo_a_spoof(
+    plugins: dict[str, FacePlugin], detector: SCRFD
+) -> None:
+    for name in ("Jacques_Chirac_0002", "Tony_Blair_0005", "Laura_Bush_0001"):
+        image, face = lfw_subject(detector, LFW / name.rsplit("_", 1)[0] / f"{name}.jpg")
+        verdict = annotate(plugins["liveness"], image, [face])[0]
+        assert verdict.value == "real" and verdict.probability >= 0.5, name
+        printed = printed_in_frame(image)
+        verdict = annotate(plugins["liveness"], printed, [central_face(detect(detector, printed), printed)])[0]
+        assert verdict.value == "spoof", name

@@ -48,6 +48,8 @@ ENDPOINTS = [
     Endpoint("verify target", "verification", "/api/v1/verification/verify", "target_image", ("source_image",)),
     Endpoint("add face", "recognition", "/api/v1/recognition/faces", params={"subject": "Bad Input"}, writes=True),
     Endpoint("verify stored face", "recognition", "/api/v1/recognition/faces/{image_id}/verify"),
+    Endpoint("verify subject", "recognition", "/api/v1/recognition/subjects/Stored/verify"),
+    Endpoint("search", "recognition", "/api/v1/recognition/search"),
 ]
 
 
