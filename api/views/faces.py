@@ -61,9 +61,10 @@ def delete_face(image_id: str):
 @blueprint.put("/api/v1/recognition/faces/<image_id>")
 def move_face(image_id: str):
     """An addition: give the face to another subject (made when there is none of that name)."""
+    service_id = _service_id()
     body = request.get_json(silent=True)
     subject = subject_name(body.get("subject") if isinstance(body, dict) else None)
-    moved = state().collections.move_face(_service_id(), image_id, subject)
+    moved = state().collections.move_face(service_id, image_id, subject)
     return json_response({"image_id": moved.face_id, "subject": moved.subject})
 
 

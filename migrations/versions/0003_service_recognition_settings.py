@@ -1,6 +1,6 @@
 """Per-service recognition settings: similarity threshold, stranger target, minimum quality.
 
-Revision ID: 0003_service_recognition_settings
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-05
 """
@@ -10,16 +10,13 @@ from __future__ import annotations
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0003_service_recognition_settings"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    # This revision's id is 33 characters, one more than alembic's version table holds by default;
-    # alembic records it after upgrade() in the same transaction, so widening here is enough.
-    op.alter_column("alembic_version", "version_num", type_=sa.String(64), existing_nullable=False)
     op.add_column("services", sa.Column("similarity_threshold", sa.String(16), nullable=True))
     op.add_column("services", sa.Column("stranger_target", sa.Float(), server_default="0.01", nullable=False))
     op.add_column("services", sa.Column("min_quality", sa.Float(), nullable=True))

@@ -2,7 +2,7 @@
 the box of each enrolled face (for face crops).
 
 Revision ID: 0004
-Revises: 0003_service_recognition_settings
+Revises: 0003
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = "0004"
-down_revision = "0003_service_recognition_settings"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
