@@ -295,8 +295,11 @@ def section_gates(quantized: dict) -> str:
     rows.append(["embedding cosine vs float (mean / min)"] + [
         f"{quantized['configurations'][name]['embeddings_vs_float']['cosine_mean']:.5f} / "
         f"{quantized['configurations'][name]['embeddings_vs_float']['cosine_min']:.5f}" for name in names])
-    rows.append(["FAR at similarity 0.5 (coefficients in use)"] + [
-        f"{quantized['configurations'][name]['similarity']['far_at_0_5']:.2e}" for name in names])
+    rows.append(["FAR at similarity 0.5 (c0 in use during the run)"] + [
+        f"{quantized['configurations'][name]['similarity']['far_at_0_5']:.2e} (c0 "
+        f"{quantized['configurations'][name]['similarity']['c0']})" for name in names])
+    rows.append(["c0 fitted for FAR 1e-4"] + [quantized["configurations"][name]["similarity"]["fitted_c0"]
+                                               for name in names])
     rows.append(["faces/s (core bench)"] + [quantized["configurations"][name]["faces_per_second"] or "" for name in names])
     failures = [f"`{name}` misses {'; '.join(quantized['configurations'][name]['failed_gates'])}"
                 for name in names if quantized["configurations"][name]["failed_gates"]]
