@@ -205,7 +205,11 @@ def measure_all(quick: bool) -> dict[str, dict[str, object]]:
         by_identity = {name: [p for p in files if p in set(paths)] for name, files in by_identity.items()}
         by_identity = {name: files for name, files in by_identity.items() if files}
     measured, embeddings = {}, {}
-    for name, options in candidates().items():
+    chosen = candidates()
+    if quick:  # today's and the new default only
+        chosen = {name: options for name, options in chosen.items()
+                  if name == "onnxruntime_f32" or options.get("inference_precision") in ("auto", None)}
+    for name, options in chosen.items():
         print(f"quantized: {name}", flush=True)
         measured[name], embeddings[name] = measure(options, paths, by_identity, quick)
     for name, figures in measured.items():

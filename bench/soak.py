@@ -37,7 +37,7 @@ from bench.output import results_dir, write_json
 from tests.support.paths import DATA_DIR
 
 MINUTES = 30
-QUICK_MINUTES, QUICK_SAMPLE_INTERVAL_S = 0.25, 5.0
+QUICK_MINUTES, QUICK_SAMPLE_INTERVAL_S = 0.1, 3.0
 SAMPLE_INTERVAL_S = 60.0
 CLIENTS = 4
 SETTLE_MINUTES = 5

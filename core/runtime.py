@@ -3,8 +3,9 @@ settings, the compiled-model cache, and batch-dynamic recognizers.
 
 Every model of a server runs on the same configuration, chosen once at start (:func:`choose_configuration`):
 the one the settings name, or with ``auto`` the fastest one that passes the accuracy gates on this CPU
-(bench/core_bench.py and bench/quantized.py measure them): OpenVINO in bfloat16 where the CPU computes
-bfloat16 natively (AVX512-BF16, AMX), onnxruntime in float32 elsewhere, onnxruntime's CUDA provider on GPUs.
+(bench/core_bench.py and bench/quantized.py measure them): onnxruntime's CUDA provider on GPUs, else
+OpenVINO, with the recognizer in bfloat16 where the CPU computes bfloat16 natively (AVX512-BF16, AMX), in
+float32 elsewhere; onnxruntime on the CPU when OpenVINO is not installed.
 """
 
 from __future__ import annotations
@@ -128,26 +129,25 @@ def choose_configuration(options: RuntimeOptions, flags: frozenset[str] | None =
     if options.backend == "openvino" and not openvino:
         raise BackendUnavailable("INFERENCE_BACKEND=openvino but the openvino package is not installed: "
                                  "install the core extra (pip install '.[core]') or set INFERENCE_BACKEND=auto")
-    if options.backend == "openvino" or (options.backend == "auto" and not cuda and openvino and
-                                         (asked_bf16 or (bf16 and options.precision == "auto"))):
+    if options.backend == "openvino" or (options.backend == "auto" and not cuda and openvino):
         recognizer = "bf16" if bf16 and options.precision != "f32" else "f32"
         precisions = {"detector": "bf16" if options.precision == "bf16" else "f32", "calculator": recognizer,
                       "plugins": "bf16" if options.precision == "bf16" else "f32", **options.model_precisions}
-        how = "named by INFERENCE_BACKEND" if options.backend == "openvino" else \
-            ("chosen automatically: the CPU computes bfloat16 natively; OpenVINO with the recognizer in bf16 is the "
-             "fastest configuration that passes the accuracy gates")
+        if options.backend == "openvino":
+            how = "named by INFERENCE_BACKEND"
+        elif precisions["calculator"] == "bf16":
+            how = ("chosen automatically: the CPU computes bfloat16 natively; OpenVINO with the recognizer in bf16 is "
+                   "the fastest configuration that passes the accuracy gates")
+        else:
+            how = "chosen automatically: in float32 OpenVINO is the faster CPU backend (bench/results/core.json)"
         return Configuration("openvino", precisions, "CPU", how)
     device = "CUDA" if cuda else "CPU"
     if options.backend == "onnxruntime":
         how = "named by INFERENCE_BACKEND"
     elif cuda:
         how = "chosen automatically: onnxruntime's CUDA provider is available"
-    elif options.precision == "f32":
-        how = "chosen automatically for INFERENCE_PRECISION=f32: onnxruntime is the float32 backend"
-    elif not openvino:
-        how = "chosen automatically: the openvino package is not installed"
     else:
-        how = "chosen automatically: this CPU has no native bfloat16, so onnxruntime in float32"
+        how = "chosen automatically: the openvino package is not installed"
     return Configuration("onnxruntime", {role: "f32" for role in ROLES}, device, how)
 
 

@@ -51,17 +51,18 @@ def test_precision_is_set_for_every_model_or_per_role() -> None:
 
 
 @pytest.mark.parametrize("flags", [SKYLAKE, HASWELL, frozenset()])
-def test_auto_keeps_onnxruntime_float32_on_cpus_without_bfloat16(flags) -> None:
+def test_auto_runs_openvino_float32_on_cpus_without_bfloat16(flags) -> None:
     chosen = _choose(flags)
-    assert (chosen.backend, chosen.precision, chosen.device) == ("onnxruntime", "f32", "CPU")
-    assert "no native bfloat16" in chosen.reason
+    assert (chosen.backend, chosen.precision, chosen.device) == ("openvino", "f32", "CPU")
+    assert "float32 OpenVINO is the faster" in chosen.reason
 
 
 def test_auto_uses_cuda_where_onnxruntime_has_it_and_onnxruntime_without_openvino() -> None:
     assert (_choose(SAPPHIRE_RAPIDS, cuda=True).backend, _choose(SAPPHIRE_RAPIDS, cuda=True).device) == \
         ("onnxruntime", "CUDA")
     assert _choose(ZEN4, openvino=False).backend == "onnxruntime"
-    assert _choose(ZEN4, precision="f32").backend == "onnxruntime"
+    assert _choose(ZEN4, openvino=False).reason == "chosen automatically: the openvino package is not installed"
+    assert (_choose(ZEN4, precision="f32").backend, _choose(ZEN4, precision="f32").precision) == ("openvino", "f32")
 
 
 def test_named_configurations_are_taken_as_named() -> None:
