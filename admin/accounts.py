@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.orm import Session
 
-from admin import auth_sessions, errors, passwords, throttle
+from admin import auth_sessions, errors, installation, passwords, throttle
 from admin.permissions import Action, Actor, require
 from db.models import GlobalRole, User
 
@@ -56,7 +56,8 @@ def user_by_email(db: Session, email: object) -> User | None:
 def create_user(db: Session, email: object, password: object, first_name: object = "", last_name: object = "",
                 global_role: GlobalRole | None = None) -> User:
     """A new user. Without ``global_role`` (sign-up), the user becomes the OWNER when there is
-    none yet (the first user), else a USER. Raises code 4 when the address is registered."""
+    none yet (the first user), else a USER, and only while sign-up is open (code 54). Raises
+    code 4 when the address is registered."""
     email = normalise_email(email)
     password = passwords.check_policy(password)
     db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SIGN_UP_LOCK})
@@ -64,6 +65,8 @@ def create_user(db: Session, email: object, password: object, first_name: object
         raise errors.email_registered()
     if global_role is None:
         has_owner = db.scalar(select(exists().where(User.global_role == GlobalRole.OWNER)))
+        if has_owner and not installation.settings(db).sign_up_open:
+            raise errors.sign_up_closed()
         global_role = GlobalRole.USER if has_owner else GlobalRole.OWNER
     user = User(email=email, password_hash=passwords.hash_password(password), global_role=global_role,
                 first_name=person_name(first_name, "firstName"), last_name=person_name(last_name, "lastName"))

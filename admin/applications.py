@@ -19,11 +19,13 @@ from db.models import AppMember, AppRole, Application, Service, User
 @dataclass(frozen=True)
 class AppAccess:
     """An application with the role the actor acts with in it, and its owner (None: an
-    application made at the console, which has none)."""
+    application made at the console, which has none). ``member_role`` is the role the actor was
+    given as a member (None: not a member; a global OWNER or ADMINISTRATOR acts as OWNER anyway)."""
 
     app: Application
     role: AppRole
     owner: User | None = None
+    member_role: AppRole | None = None
 
 
 def authorize(db: Session, actor: Actor, app_guid: uuid.UUID, action: Action) -> AppAccess:
@@ -35,7 +37,8 @@ def authorize(db: Session, actor: Actor, app_guid: uuid.UUID, action: Action) ->
     ).one_or_none()
     if row is None:
         raise errors.app_not_found(app_guid)
-    return AppAccess(row[0], require_in_app(actor, action, row[1], app_guid), _owners(db, [row[0].id]).get(row[0].id))
+    return AppAccess(row[0], require_in_app(actor, action, row[1], app_guid), _owners(db, [row[0].id]).get(row[0].id),
+                     row[1])
 
 
 def list_apps(db: Session, actor: Actor) -> list[AppAccess]:
@@ -45,10 +48,10 @@ def list_apps(db: Session, actor: Actor) -> list[AppAccess]:
         .outerjoin(AppMember, and_(AppMember.app_id == Application.id, AppMember.user_id == actor.user_id))
         .order_by(func.lower(Application.name))
     ).all()
-    visible = [(app, role) for app, member_role in rows
+    visible = [(app, role, member_role) for app, member_role in rows
                if (role := effective_app_role(actor, member_role)) is not None]
-    owners = _owners(db, [app.id for app, _ in visible])
-    return [AppAccess(app, role, owners.get(app.id)) for app, role in visible]
+    owners = _owners(db, [app.id for app, _, _ in visible])
+    return [AppAccess(app, role, owners.get(app.id), member_role) for app, role, member_role in visible]
 
 
 def create_app(db: Session, actor: Actor, name: object) -> AppAccess:
@@ -65,7 +68,7 @@ def create_app(db: Session, actor: Actor, name: object) -> AppAccess:
         db.add(AppMember(app_id=app.id, user_id=actor.user_id, role=AppRole.OWNER))
         owner = db.get(User, actor.user_id)
     db.flush()
-    return AppAccess(app, AppRole.OWNER, owner)
+    return AppAccess(app, AppRole.OWNER, owner, AppRole.OWNER if owner else None)
 
 
 def rename_app(db: Session, actor: Actor, app_guid: uuid.UUID, name: object) -> AppAccess:

@@ -75,3 +75,12 @@ class TooManySignIns(ApiError):
 def csrf_refused() -> ApiError:
     return ApiError(53, "Missing or wrong X-CSRF-Token header (GET /admin/csrf gives the token)",
                     HTTPStatus.FORBIDDEN)
+
+
+def sign_up_closed() -> ApiError:
+    return ApiError(54, "Sign-up is closed on this installation; ask its owner for an account", HTTPStatus.FORBIDDEN)
+
+
+def password_link_invalid() -> ApiError:
+    return ApiError(55, "This set-password link is unknown, used or expired; ask the owner for a new one",
+                    HTTPStatus.BAD_REQUEST)

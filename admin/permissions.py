@@ -29,6 +29,8 @@ class Action(enum.StrEnum):
     CREATE_APP = "create applications"
     LIST_USERS = "list users"
     CHANGE_GLOBAL_ROLE = "change global roles"
+    MANAGE_USERS = "create users, disable them, give them set-password links"
+    CHANGE_SETTINGS = "open or close sign-up"
     # Inside one application.
     VIEW_APP = "see the application, its members, services, API keys and statistics"
     RENAME_APP = "rename the application"
@@ -43,6 +45,8 @@ GLOBAL_PERMISSIONS: dict[Action, frozenset[GlobalRole]] = {
     Action.CREATE_APP: frozenset({GlobalRole.OWNER, GlobalRole.ADMINISTRATOR}),
     Action.LIST_USERS: frozenset({GlobalRole.OWNER, GlobalRole.ADMINISTRATOR}),
     Action.CHANGE_GLOBAL_ROLE: frozenset({GlobalRole.OWNER, GlobalRole.ADMINISTRATOR}),
+    Action.MANAGE_USERS: frozenset({GlobalRole.OWNER, GlobalRole.ADMINISTRATOR}),
+    Action.CHANGE_SETTINGS: frozenset({GlobalRole.OWNER}),
 }
 
 APP_PERMISSIONS: dict[Action, frozenset[AppRole]] = {

@@ -13,6 +13,9 @@ class AdminSettings(ServiceSettings):
         default=None, description="PostgreSQL URL; unset = the embedded server under var/pgdata"
     )
     session_hours: float = Field(default=12.0, gt=0, le=24 * 90, description="How long a sign-in lasts")
+    password_link_hours: float = Field(
+        default=72.0, gt=0, le=24 * 30, description="How long a one-time set-password link works"
+    )
     secure_cookies: bool = Field(
         default=False, description="Mark cookies Secure (true whenever the admin is reached over HTTPS)"
     )

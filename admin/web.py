@@ -48,6 +48,10 @@ class AdminContext:
         return timedelta(hours=self.settings.session_hours)
 
     @property
+    def password_link_lifetime(self) -> timedelta:
+        return timedelta(hours=self.settings.password_link_hours)
+
+    @property
     def email_policy(self) -> Policy:
         settings = self.settings
         return Policy(settings.sign_in_free_failures, settings.sign_in_lock_seconds,

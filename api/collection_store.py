@@ -25,6 +25,7 @@ MAX_SUBJECT_LENGTH = Subject.name.type.length  # add face takes longer names tha
 class StoredFace:
     face_id: str
     subject: str
+    box: dict | None = None  # where the face is in its image (pixels), when known
 
 
 @dataclass(frozen=True)
@@ -119,17 +120,13 @@ class CollectionStore:
     # Faces
 
     def add_face(self, service_id: int, subject_name: str, embedding: np.ndarray, calculator: str,
-                 image: bytes | None) -> StoredFace:
+                 image: bytes | None, box: dict | None = None) -> StoredFace:
         _check_storable(subject_name)
         face_id = uuid.uuid4()
         with self._write(service_id) as (session, version):
-            subject = _find_subject(session, service_id, subject_name)
-            if subject is None:
-                subject = Subject(service_id=service_id, name=subject_name)
-                session.add(subject)
-                session.flush()
+            subject = _subject_for(session, service_id, subject_name)
             session.add(Face(id=face_id, service_id=service_id, subject_id=subject.id,
-                             embedding=embedding_bytes(embedding), calculator=calculator))
+                             embedding=embedding_bytes(embedding), calculator=calculator, box=box))
             if image is not None:
                 session.flush()
                 session.add(StoredImage(face_id=face_id, content=image))
@@ -138,7 +135,7 @@ class CollectionStore:
 
     def list_faces(self, service_id: int, subject: str | None, page: int, size: int) -> tuple[list[StoredFace], int]:
         """One page of faces (oldest first) and the total count; ``subject`` filters exactly."""
-        query = select(Face.id, Subject.name).join(Subject, Face.subject_id == Subject.id) \
+        query = select(Face.id, Subject.name, Face.box).join(Subject, Face.subject_id == Subject.id) \
             .where(Face.service_id == service_id)
         if subject is not None:
             if NUL in subject:  # no stored name has one, and PostgreSQL refuses it even in a comparison
@@ -147,7 +144,22 @@ class CollectionStore:
         with self.sessions() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery()))
             rows = session.execute(query.order_by(Face.created_at, Face.id).offset(page * size).limit(size))
-            return [StoredFace(str(face_id), name) for face_id, name in rows], total
+            return [StoredFace(str(face_id), name, box) for face_id, name, box in rows], total
+
+    def move_face(self, service_id: int, face_id: str, subject_name: str) -> StoredFace:
+        """Give a face to another subject (made when there is none of that name); every api server
+        reloads the service's index."""
+        _check_storable(subject_name)
+        parsed = _uuid_or_none(face_id)
+        with self._write(service_id) as (session, version):
+            face = None if parsed is None else session.scalar(
+                select(Face).where(Face.service_id == service_id, Face.id == parsed))
+            if face is None:
+                raise errors.image_not_found(face_id)
+            subject = _subject_for(session, service_id, subject_name)
+            face.subject_id = subject.id
+            self._announce(session, service_id, version, "reload")
+            return StoredFace(str(face.id), subject.name, face.box)
 
     def delete_face(self, service_id: int, face_id: str) -> StoredFace:
         deleted = self.delete_faces(service_id, [face_id])
@@ -250,6 +262,16 @@ def _find_subject(session: Session, service_id: int, name: str) -> Subject | Non
         return None
     return session.scalar(select(Subject).where(Subject.service_id == service_id,
                                                 func.lower(Subject.name) == name.lower()))
+
+
+def _subject_for(session: Session, service_id: int, name: str) -> Subject:
+    """The subject of that name, made when there is none."""
+    subject = _find_subject(session, service_id, name)
+    if subject is None:
+        subject = Subject(service_id=service_id, name=name)
+        session.add(subject)
+        session.flush()
+    return subject
 
 
 def _check_storable(name: str) -> None:

@@ -1,7 +1,9 @@
 """Every benchmark, then the report: ``python -m bench [--quick] [--out DIR]``.
 
-1. core: the embedding server's images/s and faces/s against concurrency, with and without
-   batching, against the plain insightface pipeline (bench.core_bench) -> core.json
+1. core: the embedding server's images/s and faces/s against concurrency, today's default (onnxruntime
+   float32), the new default and its variants, against the plain insightface pipeline (bench.core_bench)
+   -> core.json; then the accuracy gates of every inference configuration (bench.quantized) -> quantized.json,
+   and the cheap wins beside the backend (bench.cheap_wins) -> cheap_wins.json
 2. calibration: the similarity fit of every model pack whose files are present (bench.calibrate)
    -> calibration-<pack>.json
 3. the platform started as `make run` starts it (1 core server): accuracy through the REST API
@@ -9,9 +11,11 @@
    load with 2 core servers -> load.json, memory.json
 4. collections: search latency at 10k / 100k / 1M faces and sync between api servers
    (bench.collections_bench) -> collections.json
-5. containers: image sizes, build time cold and cached, time to healthy and a core killed under load,
+5. soak: 30 minutes of full load with varied images and plugins, memory of every process each minute
+   (bench.soak) -> soak.json
+6. containers: image sizes, build time cold and cached, time to healthy and a core killed under load,
    with docker compose (bench.containers) -> images.json; not in quick mode
-6. REPORT.md with its plots (bench.report)
+7. REPORT.md with its plots (bench.report)
 
 Results go to bench/results, or to --out. --quick takes small samples of everything (one core
 server, concurrency 1 and 2, a 10k collection) to check that the benchmarks run, in under two
@@ -27,7 +31,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import accuracy, calibrate, collections_bench, containers, core_bench, load, report
+from bench import (accuracy, calibrate, cheap_wins, collections_bench, containers, core_bench, load, quantized,
+                   report, soak)
 from bench.deployment import deployment
 from bench.machine import machine_info
 from bench.output import results_dir, write_json
@@ -83,13 +88,19 @@ def main(argv: list[str] | None = None) -> None:
         durations[name] = round(time.perf_counter() - started, 1)
 
     machine = machine_info()
-    step("core", lambda: write_json(out, "core.json", core_bench.run(quick, 1 if quick else CORE_REPEATS)))
+    core: dict[str, object] = {}
+    step("core", lambda: write_json(out, "core.json", core.setdefault("report", core_bench.run(
+        quick, 1 if quick else CORE_REPEATS))))
+    step("accuracy gates", lambda: write_json(out, "quantized.json", quantized.run(quick, core["report"])))
+    step("cheap wins", lambda: write_json(out, "cheap_wins.json", cheap_wins.run(quick)))
     for pack in packs_with_models():
         step(f"calibration {pack}", lambda pack=pack: write_json(
             out, f"calibration-{pack}.json", calibrate.run(pack, QUICK_CALIBRATION_IMAGES if quick else None)))
     step("platform", lambda: platform_runs(out, quick))
     step("collections", lambda: write_json(out, "collections.json", collections_bench.run(
         list(QUICK_COLLECTION_SIZES if quick else COLLECTION_SIZES), quick, "ivf")))
+    step("soak", lambda: write_json(out, "soak.json", soak.run(soak.QUICK_MINUTES, soak.QUICK_SAMPLE_INTERVAL_S)
+                                    if quick else soak.run(soak.MINUTES)))
     if not quick:
         step("containers", lambda: write_json(out, "images.json", containers.run()))
     write_json(out, "run.json", {"quick": quick, "seconds": durations,

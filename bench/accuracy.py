@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -235,14 +236,18 @@ def nose_matches(boxes: list[dict[str, int]], noses: list[list[int]]) -> int:
     return found
 
 
-def detection(client: Client, quick: bool) -> dict[str, object]:
-    """Faces found / missed / extra per image set at the api's default detection threshold."""
+def detection_images(quick: bool) -> list[tuple[Path, int, list[list[int]] | None]]:
+    """(image, annotated faces, their nose tips or None where only counted) of the detection sets."""
     annotations = json.loads((SAMPLES_DIR / "annotations.json").read_text())["images"]
     images = [(SAMPLES_DIR / name, len(item["noses"]), item["noses"]) for name, item in sorted(annotations.items())]
     images += [(DATA_DIR / "group-photos" / name, count, None) for name, count in GROUP_COUNTS.items()]
     images += [(path, 0, None) for path in sorted((DATA_DIR / "no-face").iterdir())]
-    if quick:
-        images = images[:2] + images[-2:]
+    return images[:2] + images[-2:] if quick else images
+
+
+def detection(client: Client, quick: bool) -> dict[str, object]:
+    """Faces found / missed / extra per image set at the api's default detection threshold."""
+    images = detection_images(quick)
 
     def boxes(path) -> list[dict[str, int]]:
         answer = client.post("/api/v1/detection/detect", "detection", files={"file": (path.name, path.read_bytes())})

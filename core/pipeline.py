@@ -15,6 +15,7 @@ from core.alignment import ARCFACE_TEMPLATE_112, arcface_crop
 from core.batching import EmbeddingBatcher
 from core.cache import ResponseCache, cache_key
 from core.detectors import build_detector
+from core.cpu_features import inference_features
 from core.faces import DetectedFace
 from core.images import ImageError, decode_image
 from core.model_pack import ModelPack
@@ -42,10 +43,10 @@ class FacePipeline:
         self.settings = settings
         self.pack = pack
         self.sessions = sessions
-        self.detector = build_detector(pack.detector, _required(model_paths, "detector"), sessions,
-                                       settings.img_length_limit)
-        self.recognizer = Recognizer(pack.recognizer, _required(model_paths, CALCULATOR), sessions)
-        self.plugins, self.unavailable_plugins = build_plugins(pack, model_paths, sessions)
+        self.detector = build_detector(pack.detector, _required(model_paths, "detector"),
+                                       sessions.for_role("detector"), settings.img_length_limit)
+        self.recognizer = Recognizer(pack.recognizer, _required(model_paths, CALCULATOR), sessions.for_role(CALCULATOR))
+        self.plugins, self.unavailable_plugins = build_plugins(pack, model_paths, sessions.for_role("plugins"))
         memory = settings.memory_in_megabytes * 1024 * 1024
         self.batcher = None
         if settings.batching and self.recognizer.batchable:
@@ -195,6 +196,10 @@ class FacePipeline:
             default_det_prob_threshold=self.pack.detector.default_threshold,
             build_version=self.settings.build_version,
             execution_provider=self.sessions.execution_provider,
+            inference_backend=self.sessions.configuration.backend,
+            inference_precision=self.sessions.configuration.precision,
+            inference_choice=self.sessions.configuration.reason,
+            cpu_features=inference_features(),
         )
 
 

@@ -1,22 +1,63 @@
-"""onnxruntime sessions: execution provider, thread counts, and batch-dynamic recognizers."""
+"""Inference sessions: the execution backend (onnxruntime or OpenVINO), its precision and thread
+settings, the compiled-model cache, and batch-dynamic recognizers.
+
+Every model of a server runs on the same configuration, chosen once at start (:func:`choose_configuration`):
+the one the settings name, or with ``auto`` the fastest one that passes the accuracy gates on this CPU
+(bench/core_bench.py and bench/quantized.py measure them): OpenVINO in bfloat16 where the CPU computes
+bfloat16 natively (AVX512-BF16, AMX), onnxruntime in float32 elsewhere, onnxruntime's CUDA provider on GPUs.
+"""
 
 from __future__ import annotations
 
+import copy
+import importlib.util
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
 
+import numpy as np
 import onnx
 import onnxruntime as ort
 
+from core.cpu_features import BF16_FEATURES, cpu_flags, has_native_bf16, inference_features
+
+if TYPE_CHECKING:
+    from core.settings import CoreSettings
+
 log = logging.getLogger(__name__)
+
+Backend = Literal["auto", "onnxruntime", "openvino"]
+Precision = Literal["auto", "f32", "bf16"]
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend or precision the settings ask for cannot run here; the message says why and what to do."""
+
+
+class Session(Protocol):
+    """What detectors, the recognizer and plugins use of a session (onnxruntime's names)."""
+
+    def get_inputs(self) -> list: ...
+    def get_outputs(self) -> list: ...
+    def run(self, output_names: list[str] | None, feeds: dict[str, np.ndarray]) -> list[np.ndarray]: ...
+
+
+ROLES = ("detector", "calculator", "plugins")
+ModelPrecision = Literal["f32", "bf16"]
 
 
 @dataclass(frozen=True)
 class RuntimeOptions:
     threads: int
     use_gpu: bool
+    backend: Backend = "auto"
+    precision: Precision = "auto"
+    cache_dir: Path | None = None
+    streams: int = 1
+    # Role (detector, calculator, plugins) -> precision, over the automatic choice.
+    model_precisions: dict[str, ModelPrecision] = field(default_factory=dict)
 
     @staticmethod
     def automatic_threads(processes_per_host: int) -> int:
@@ -24,19 +65,139 @@ class RuntimeOptions:
         return max(1, len(os.sched_getaffinity(0)) // processes_per_host)
 
 
-class SessionFactory:
-    """Creates inference sessions with the same provider and thread settings for every model."""
+@dataclass(frozen=True)
+class Configuration:
+    """The backend every model runs on and each role's precision, in words for the log and GetStatus."""
 
-    def __init__(self, options: RuntimeOptions) -> None:
+    backend: Literal["onnxruntime", "openvino"]
+    precisions: dict[str, ModelPrecision]  # by role: detector, calculator, plugins
+    device: Literal["CPU", "CUDA"]
+    reason: str
+
+    @property
+    def precision(self) -> str:
+        """``f32`` or ``bf16`` when every model runs at it, else each role's, as ``calculator=bf16 detector=f32 ...``."""
+        values = set(self.precisions.values())
+        if len(values) == 1:
+            return values.pop()
+        return " ".join(f"{role}={self.precisions[role]}" for role in ROLES)
+
+
+def runtime_options(settings: "CoreSettings") -> RuntimeOptions:
+    """The runtime options the settings ask for, with the automatic thread count filled in."""
+    threads = settings.onnx_threads or RuntimeOptions.automatic_threads(settings.processes_per_host)
+    return RuntimeOptions(threads=threads, use_gpu=settings.use_gpu, backend=settings.inference_backend,
+                          precision=settings.inference_precision, cache_dir=settings.compiled_model_cache_dir,
+                          streams=settings.openvino_streams, model_precisions=dict(settings.model_precisions))
+
+
+def openvino_installed() -> bool:
+    return importlib.util.find_spec("openvino") is not None
+
+
+def cuda_available() -> bool:
+    return "CUDAExecutionProvider" in ort.get_available_providers()
+
+
+def choose_configuration(options: RuntimeOptions, flags: frozenset[str] | None = None,
+                         openvino: bool | None = None, cuda: bool | None = None) -> Configuration:
+    """The configuration for ``options`` on a CPU with ``flags`` (this one's by default); raises
+    BackendUnavailable when the settings name one that cannot run here.
+
+    ``auto`` puts the recognizer in bfloat16 where the CPU computes it natively (its embeddings stay within
+    cosine 0.999 of float32) and keeps the detector and the plugins in float32: the detector's five landmarks
+    move in bfloat16 enough to shift the aligned crop, which costs verification accuracy beyond the gate
+    (bench/results/quantized.json).
+    """
+    flags = cpu_flags() if flags is None else flags
+    openvino = openvino_installed() if openvino is None else openvino
+    cuda = (options.use_gpu and cuda_available()) if cuda is None else cuda
+    bf16 = has_native_bf16(flags)
+    unknown = set(options.model_precisions) - set(ROLES)
+    if unknown:
+        raise BackendUnavailable(f"MODEL_PRECISIONS names {', '.join(sorted(unknown))}: the roles are {', '.join(ROLES)}")
+    asked_bf16 = options.precision == "bf16" or "bf16" in options.model_precisions.values()
+    if asked_bf16 and options.backend == "onnxruntime":
+        raise BackendUnavailable("bf16 (INFERENCE_PRECISION or MODEL_PRECISIONS) needs INFERENCE_BACKEND=openvino "
+                                 "(or auto): onnxruntime computes in float32 here")
+    if asked_bf16 and not bf16:
+        raise BackendUnavailable(
+            f"bf16 (INFERENCE_PRECISION or MODEL_PRECISIONS) needs a CPU that computes bfloat16 natively "
+            f"({' or '.join(BF16_FEATURES)}); this one has "
+            f"{', '.join(inference_features(flags)) or 'none of the inference features'}: use f32 or auto")
+    if options.backend == "openvino" and not openvino:
+        raise BackendUnavailable("INFERENCE_BACKEND=openvino but the openvino package is not installed: "
+                                 "install the core extra (pip install '.[core]') or set INFERENCE_BACKEND=auto")
+    if options.backend == "openvino" or (options.backend == "auto" and not cuda and openvino and
+                                         (asked_bf16 or (bf16 and options.precision == "auto"))):
+        recognizer = "bf16" if bf16 and options.precision != "f32" else "f32"
+        precisions = {"detector": "bf16" if options.precision == "bf16" else "f32", "calculator": recognizer,
+                      "plugins": "bf16" if options.precision == "bf16" else "f32", **options.model_precisions}
+        how = "named by INFERENCE_BACKEND" if options.backend == "openvino" else \
+            ("chosen automatically: the CPU computes bfloat16 natively; OpenVINO with the recognizer in bf16 is the "
+             "fastest configuration that passes the accuracy gates")
+        return Configuration("openvino", precisions, "CPU", how)
+    device = "CUDA" if cuda else "CPU"
+    if options.backend == "onnxruntime":
+        how = "named by INFERENCE_BACKEND"
+    elif cuda:
+        how = "chosen automatically: onnxruntime's CUDA provider is available"
+    elif options.precision == "f32":
+        how = "chosen automatically for INFERENCE_PRECISION=f32: onnxruntime is the float32 backend"
+    elif not openvino:
+        how = "chosen automatically: the openvino package is not installed"
+    else:
+        how = "chosen automatically: this CPU has no native bfloat16, so onnxruntime in float32"
+    return Configuration("onnxruntime", {role: "f32" for role in ROLES}, device, how)
+
+
+class SessionFactory:
+    """Creates inference sessions with the same backend, precision and thread settings for every model."""
+
+    def __init__(self, options: RuntimeOptions, configuration: Configuration | None = None) -> None:
         self.options = options
-        available = ort.get_available_providers()
+        self.configuration = configuration or choose_configuration(options)
+        self.role = "plugins"  # whose precision create() uses; see for_role()
         self.providers = ["CPUExecutionProvider"]
-        if options.use_gpu and "CUDAExecutionProvider" in available:
+        if self.configuration.device == "CUDA":
             self.providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        self._openvino = None
+        if self.configuration.backend == "openvino":
+            import openvino  # the core extra installs it; choose_configuration checked that it is there
+
+            self._openvino = openvino.Core()
+            if options.cache_dir is not None:
+                self._use_cache(options.cache_dir)
+
+    def _use_cache(self, folder: Path) -> None:
+        """Compiled models go to ``folder``; a folder that cannot be written only costs compile time at start."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if not os.access(folder, os.W_OK):
+                raise PermissionError(f"{folder} is not writable")
+        except OSError as error:
+            log.warning("No compiled-model cache (COMPILED_MODEL_CACHE_DIR): %s; models are compiled at every start",
+                        error)
+            return
+        self._openvino.set_property({"CACHE_DIR": str(folder)})
+
+    def for_role(self, role: str) -> "SessionFactory":
+        """The same factory (same OpenVINO core and cache) creating sessions at ``role``'s precision."""
+        view = copy.copy(self)
+        view.role = role
+        return view
 
     @property
     def execution_provider(self) -> str:
-        return self.providers[0]
+        return "OpenVINO CPU" if self._openvino else self.providers[0]
+
+    def describe(self) -> str:
+        """One line for the start-up log."""
+        configuration = self.configuration
+        streams = f", {self.options.streams} stream(s)" if self._openvino else ""
+        return (f"{configuration.backend} {configuration.precision} on {configuration.device}, "
+                f"{self.options.threads} thread(s) per model run{streams} ({configuration.reason}); "
+                f"CPU features: {', '.join(inference_features()) or 'none'}")
 
     def _session_options(self) -> ort.SessionOptions:
         session_options = ort.SessionOptions()
@@ -48,9 +209,30 @@ class SessionFactory:
         session_options.log_severity_level = 3
         return session_options
 
-    def create(self, model: Path | bytes) -> ort.InferenceSession:
+    def create(self, model: Path | bytes) -> Session:
+        if self._openvino is not None:
+            return self._compile(model)
         source = str(model) if isinstance(model, Path) else model
         return ort.InferenceSession(source, self._session_options(), providers=self.providers)
+
+    def _compile(self, model: Path | bytes) -> Session:
+        from core.openvino_session import OpenVinoSession
+
+        graph = self._openvino.read_model(str(model)) if isinstance(model, Path) else \
+            self._openvino.read_model(model=model, weights=b"")
+        compiled = self._openvino.compile_model(graph, "CPU", {
+            "INFERENCE_PRECISION_HINT": self.configuration.precisions[self.role],
+            "INFERENCE_NUM_THREADS": self.options.threads,
+            "NUM_STREAMS": self.options.streams,
+            "PERFORMANCE_HINT": "LATENCY",
+            # Other core servers and the api share the CPUs: threads pinned to cores would fight them.
+            "ENABLE_CPU_PINNING": False,
+        })
+        session = OpenVinoSession(graph, compiled, requests=self.options.streams)
+        log.info("OpenVINO %s (%s, %s): %s", "loaded from the compiled-model cache" if session.loaded_from_cache
+                 else "compiled", self.role, self.configuration.precisions[self.role],
+                 model.name if isinstance(model, Path) else f"a {len(model)}-byte model")
+        return session
 
 
 def with_dynamic_batch(model_path: Path) -> bytes | None:

@@ -18,7 +18,7 @@ from core.metrics import CallObserver
 from core.model_fetch import ensure_models
 from core.model_pack import ModelPack, PackError, load_pack
 from core.pipeline import FacePipeline
-from core.runtime import RuntimeOptions, SessionFactory
+from core.runtime import BackendUnavailable, SessionFactory, runtime_options
 from core.service import FaceService
 from core.settings import CoreSettings
 from proto import core_pb2, core_pb2_grpc
@@ -81,7 +81,7 @@ def serve(settings: CoreSettings, pack: ModelPack) -> None:
 
     try:
         pipeline = _load_pipeline(settings, pack)
-    except (PackError, FileNotFoundError, OSError) as error:
+    except (PackError, BackendUnavailable, FileNotFoundError, OSError) as error:
         log.critical("Cannot load the models: %s", error)
         server.stop(grace=0)
         sys.exit(1)
@@ -96,9 +96,8 @@ def serve(settings: CoreSettings, pack: ModelPack) -> None:
 
 def _load_pipeline(settings: CoreSettings, pack: ModelPack) -> FacePipeline:
     model_paths = ensure_models(pack, settings.models_dir, settings.fetch_missing_models)
-    threads = settings.onnx_threads or RuntimeOptions.automatic_threads(settings.processes_per_host)
-    sessions = SessionFactory(RuntimeOptions(threads=threads, use_gpu=settings.use_gpu))
-    log.info("onnxruntime %s with %d threads per model run", sessions.execution_provider, threads)
+    sessions = SessionFactory(runtime_options(settings))
+    log.info("Inference: %s", sessions.describe())
     pipeline = FacePipeline(settings, pack, model_paths, sessions)
     for slug, reason in pipeline.unavailable_plugins.items():
         log.warning("Plugin %s is unavailable: %s", slug, reason)

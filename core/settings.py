@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from common.config import PROJECT_ROOT, ServiceSettings
 
@@ -51,6 +52,30 @@ class CoreSettings(ServiceSettings):
         default=1, ge=1, description="How many core servers share this machine's CPUs (sets the automatic thread count)"
     )
     use_gpu: bool = Field(default=True, description="Use the CUDA execution provider when onnxruntime has it")
+    inference_backend: Literal["auto", "onnxruntime", "openvino"] = Field(
+        default="auto",
+        description="auto (onnxruntime CUDA on GPUs, OpenVINO where the CPU has native bfloat16, else onnxruntime), "
+                    "onnxruntime or openvino",
+    )
+    inference_precision: Literal["auto", "f32", "bf16"] = Field(
+        default="auto",
+        description="auto (the recognizer in bf16 with OpenVINO on CPUs with AVX512-BF16 or AMX, every other model "
+                    "in f32), f32 (every model) or bf16 (every model; OpenVINO only)",
+    )
+    model_precisions: dict[Literal["detector", "calculator", "plugins"], Literal["f32", "bf16"]] = Field(
+        default_factory=dict,
+        description='Precision per model role over INFERENCE_PRECISION, as JSON: {"detector": "bf16"}',
+    )
+    compiled_model_cache_dir: Path | None = Field(
+        default=PROJECT_ROOT / "var" / "compiled-models",
+        description="Folder where OpenVINO keeps compiled models so that a restart does not compile again; "
+                    "empty = no cache",
+    )
+    openvino_streams: int = Field(
+        # Measured by bench/core_bench.py: concurrent requests already overlap the detector and the
+        # recognizer, so one stream per model with all the process's threads is the fastest.
+        default=1, ge=1, le=64, description="OpenVINO inference streams per model (runs that proceed at once)",
+    )
     batching: bool = Field(
         # Measured by bench/core_bench.py: on CPUs, concurrent requests already keep every core busy
         # and one batch worker is slower (about 5 %); turn it on for GPUs.
@@ -85,6 +110,11 @@ class CoreSettings(ServiceSettings):
         description="Bound on what the server keeps in memory: in-memory response cache and queued batch work",
     )
     build_version: str = Field(default="dev", description="Version string reported by the status call")
+
+    @field_validator("compiled_model_cache_dir", mode="before")
+    @classmethod
+    def _empty_is_no_cache(cls, value: object) -> object:
+        return None if value == "" else value
 
     @property
     def metrics_http_port(self) -> int:

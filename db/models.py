@@ -7,8 +7,10 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger, DateTime, Enum, ForeignKey, Index, Integer, LargeBinary, MetaData, String, func,
+    BigInteger, Boolean, DateTime, Enum, ForeignKey, Index, Integer, LargeBinary, MetaData, SmallInteger, String,
+    func, true,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.dialects.postgresql import UUID
 
@@ -131,6 +133,9 @@ class Face(Base):
     # float32 little-endian, L2-normalised.
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     calculator: Mapped[str] = mapped_column(String(255))
+    # Where the face was found in its image: {"x_min", "y_min", "x_max", "y_max"} in pixels; None
+    # for faces enrolled before it was recorded, or from an embedding.
+    box: Mapped[dict | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = _now()
 
 
@@ -181,3 +186,30 @@ class SignInFailure(Base):
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PasswordLink(Base):
+    """A one-time link that lets a user choose a password (new accounts, resets by the owner).
+
+    Only a hash of the token is stored; a link works once and until it expires.
+    """
+
+    __tablename__ = "password_links"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # SHA-256 of the token, hex.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Installation(Base):
+    """Installation-wide settings: one row (id 1); without it, the defaults apply."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    # Whether anyone may create an account on the sign-in page (the first account always may).
+    sign_up_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -160,7 +160,7 @@ class ModelInfo(_message.Message):
     def __init__(self, role: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., sha256: _Optional[str] = ..., license: _Optional[str] = ...) -> None: ...
 
 class StatusResponse(_message.Message):
-    __slots__ = ("pack", "pack_license", "models", "embedding_size", "available_plugins", "unavailable_plugins", "similarity_c0", "similarity_c1", "calculator_version", "default_det_prob_threshold", "build_version", "execution_provider")
+    __slots__ = ("pack", "pack_license", "models", "embedding_size", "available_plugins", "unavailable_plugins", "similarity_c0", "similarity_c1", "calculator_version", "default_det_prob_threshold", "build_version", "execution_provider", "inference_backend", "inference_precision", "inference_choice", "cpu_features")
     class UnavailablePluginsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -180,6 +180,10 @@ class StatusResponse(_message.Message):
     DEFAULT_DET_PROB_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     BUILD_VERSION_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    INFERENCE_BACKEND_FIELD_NUMBER: _ClassVar[int]
+    INFERENCE_PRECISION_FIELD_NUMBER: _ClassVar[int]
+    INFERENCE_CHOICE_FIELD_NUMBER: _ClassVar[int]
+    CPU_FEATURES_FIELD_NUMBER: _ClassVar[int]
     pack: str
     pack_license: str
     models: _containers.RepeatedCompositeFieldContainer[ModelInfo]
@@ -192,4 +196,8 @@ class StatusResponse(_message.Message):
     default_det_prob_threshold: float
     build_version: str
     execution_provider: str
-    def __init__(self, pack: _Optional[str] = ..., pack_license: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., embedding_size: _Optional[int] = ..., available_plugins: _Optional[_Iterable[str]] = ..., unavailable_plugins: _Optional[_Mapping[str, str]] = ..., similarity_c0: _Optional[float] = ..., similarity_c1: _Optional[float] = ..., calculator_version: _Optional[str] = ..., default_det_prob_threshold: _Optional[float] = ..., build_version: _Optional[str] = ..., execution_provider: _Optional[str] = ...) -> None: ...
+    inference_backend: str
+    inference_precision: str
+    inference_choice: str
+    cpu_features: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, pack: _Optional[str] = ..., pack_license: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., embedding_size: _Optional[int] = ..., available_plugins: _Optional[_Iterable[str]] = ..., unavailable_plugins: _Optional[_Mapping[str, str]] = ..., similarity_c0: _Optional[float] = ..., similarity_c1: _Optional[float] = ..., calculator_version: _Optional[str] = ..., default_det_prob_threshold: _Optional[float] = ..., build_version: _Optional[str] = ..., execution_provider: _Optional[str] = ..., inference_backend: _Optional[str] = ..., inference_precision: _Optional[str] = ..., inference_choice: _Optional[str] = ..., cpu_features: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -72,9 +72,11 @@ class Collections:
         response = find_faces(self.core, image, params, ["calculator"], limit=2)
         if len(response.faces) > 1:
             raise errors.more_than_one_face()
-        vector = embedding(response.faces[0])
+        found = response.faces[0]
+        vector = embedding(found)
+        box = {"x_min": found.box.x_min, "y_min": found.box.y_min, "x_max": found.box.x_max, "y_max": found.box.y_max}
         stored = self.store.add_face(service_id, subject, vector, self.core.status().calculator_version,
-                                     image if self.save_images else None)
+                                     image if self.save_images else None, box)
         self.indexes.faces_added(service_id, Collection(0, [stored.face_id], [stored.subject], vector[np.newaxis]))
         return stored
 
@@ -83,6 +85,12 @@ class Collections:
             raise errors.validation("page should be >= 0 and size >= 1; ")
         faces, total = self.store.list_faces(service_id, subject, page, size)
         return FacePage(faces, page, size, total)
+
+    def move_face(self, service_id: int, face_id: str, subject: str) -> StoredFace:
+        """Gives a face to another subject (made when new); this server's index reloads the service."""
+        moved = self.store.move_face(service_id, face_id, subject)
+        self.indexes.reload(service_id)
+        return moved
 
     def delete_faces_of(self, service_id: int, subject: str | None) -> int:
         """Deletes the subject with its faces, or every face when no subject is named; how many faces."""

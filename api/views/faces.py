@@ -8,6 +8,7 @@ from api import params
 from api.views import render
 from api.views.common import image, service, state
 from common import errors
+from common.names import subject_name
 from common.web import json_response
 from db.models import ServiceType
 
@@ -37,7 +38,8 @@ def list_faces():
     size = params.integer(request, "size", 20)
     found = state().collections.list_faces(service_id, params.raw(request, "subject"), page, size)
     return json_response({
-        "faces": [{"image_id": face.face_id, "subject": face.subject} for face in found.faces],
+        # "box" is an addition to CompreFace's listing: where the face is in its stored image.
+        "faces": [{"image_id": face.face_id, "subject": face.subject, "box": face.box} for face in found.faces],
         "page_number": found.page, "page_size": found.size,
         "total_pages": found.pages, "total_elements": found.total,
     })
@@ -53,6 +55,15 @@ def delete_faces_of_subject():
 def delete_face(image_id: str):
     deleted = state().collections.delete_face(_service_id(), image_id)
     return json_response({"image_id": deleted.face_id, "subject": deleted.subject})
+
+
+@blueprint.put("/api/v1/recognition/faces/<image_id>")
+def move_face(image_id: str):
+    """An addition: give the face to another subject (made when there is none of that name)."""
+    body = request.get_json(silent=True)
+    subject = subject_name(body.get("subject") if isinstance(body, dict) else None)
+    moved = state().collections.move_face(_service_id(), image_id, subject)
+    return json_response({"image_id": moved.face_id, "subject": moved.subject})
 
 
 @blueprint.post("/api/v1/recognition/faces/delete")

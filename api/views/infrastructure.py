@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Blueprint
 
 from api.views.common import state
+from common.errors import ApiError
 from common.web import json_response, swagger_file, swagger_page
 
 blueprint = Blueprint("infrastructure", __name__)
@@ -16,8 +17,12 @@ SWAGGER_DIR = Path(__file__).resolve().parent.parent / "swagger"
 @blueprint.get("/api/v1/config")
 def config():
     settings = state().settings
+    try:  # an addition: the default the web UI shows in its detection-threshold field
+        threshold = round(state().core.status().default_det_prob_threshold, 4)
+    except ApiError:  # the core is down: the limits are still worth answering
+        threshold = None
     return json_response({"clientMaxFileSize": settings.max_file_size,
-                          "clientMaxBodySize": settings.max_request_size})
+                          "clientMaxBodySize": settings.max_request_size, "detProbThreshold": threshold})
 
 
 @blueprint.get("/health")

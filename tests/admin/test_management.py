@@ -184,7 +184,7 @@ def test_api_servers_are_told_about_deletions_clones_and_new_keys(owner: FlaskCl
 def test_users_and_global_roles(app: Flask, owner: FlaskClient, users: dict[str, str]) -> None:
     listed = owner.get("/users").ok()
     assert [user["email"] for user in listed] == sorted(user["email"] for user in listed)
-    assert set(listed[0]) == {"userId", "email", "firstName", "lastName", "globalRole"}
+    assert set(listed[0]) == {"userId", "email", "firstName", "lastName", "globalRole", "enabled", "createdDate"}
     owner.put(f"/users/{users['owner@example.org']}/role", {"role": "USER"}).error(400, 14)
     owner.put(f"/users/{uuid.uuid4()}/role", {"role": "USER"}).error(404, 16)
     owner.put(f"/users/{users['ann@example.org']}/role", {"role": "KING"}).error(400, 26)

@@ -53,6 +53,7 @@ GLOBAL_ACTIONS = {
     "change global role": ("PUT", "/users/{target}/role", {"role": "USER"}, 200, {"OWNER", "ADMINISTRATOR"}),
 }
 PUBLIC_ENDPOINTS = {"accounts.get_csrf", "accounts.get_session", "accounts.sign_up", "accounts.sign_in", "accounts.sign_out",
+                    "users.set_password", "users.get_installation",
                     "infrastructure.liveness", "infrastructure.readiness", "infrastructure.swagger_ui",
                     "infrastructure.swagger", "infrastructure.platform_health", "metrics"}
 

@@ -79,7 +79,9 @@ def test_subjects_lifecycle_with_case_insensitive_names_and_merge(api, keys) -> 
     subjects = _call(api, "GET", "/api/v1/recognition/subjects", key).json()["subjects"]
     assert "Alice" in subjects and "Bob" not in subjects
     faces = _call(api, "GET", "/api/v1/recognition/faces", key, params={"subject": "Alice"}).json()["faces"]
-    assert {"image_id": bob["image_id"], "subject": "Alice"} in faces
+    # CompreFace's fields; "box" is Likeness's addition.
+    assert {"image_id": bob["image_id"], "subject": "Alice"} in [{"image_id": face["image_id"], "subject": face["subject"]}
+                                                                 for face in faces]
     assert _call(api, "PUT", "/api/v1/recognition/subjects/Alice", key, json={"subject": "Alice"}).json() == \
         {"updated": False}
     _error(_call(api, "PUT", "/api/v1/recognition/subjects/Nobody", key, json={"subject": "X"}), 404, 42)
@@ -234,7 +236,7 @@ def test_embedding_endpoints(api, keys) -> None:
 
 def test_config_health_and_ready(api) -> None:
     assert requests.get(api.url("/api/v1/config"), timeout=5).json() == \
-        {"clientMaxFileSize": 5 * 1024 * 1024, "clientMaxBodySize": 10 * 1024 * 1024}
+        {"clientMaxFileSize": 5 * 1024 * 1024, "clientMaxBodySize": 10 * 1024 * 1024, "detProbThreshold": 0.5}
     assert requests.get(api.url("/health"), timeout=5).json() == {"status": "OK"}
     assert requests.get(api.url("/ready"), timeout=5).json()["ready"] is True
 

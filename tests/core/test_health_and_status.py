@@ -9,6 +9,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
+from core.cpu_features import inference_features
+from core.runtime import RuntimeOptions, choose_configuration
 from proto import core_pb2
 from tests.support.core_process import CoreProcess
 from tests.support.paths import PROJECT_ROOT
@@ -45,7 +47,11 @@ def test_status_names_pack_models_plugins_and_coefficients(core: CoreProcess) ->
     assert roles["calculator"].sha256 == "9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f"
     assert roles["detector"].version == "buffalo_sc/det_500m"
     assert 0.5 < status.similarity_c0 < 2 and status.similarity_c1 > 0
-    assert status.execution_provider == "CPUExecutionProvider"
+    expected = choose_configuration(RuntimeOptions(threads=1, use_gpu=True))
+    assert (status.inference_backend, status.inference_precision) == (expected.backend, expected.precision)
+    assert status.inference_choice.startswith("chosen automatically")
+    assert status.execution_provider == ("OpenVINO CPU" if expected.backend == "openvino" else "CPUExecutionProvider")
+    assert set(status.cpu_features) == set(inference_features())
 
 
 def test_start_prints_every_setting_and_the_licence(core: CoreProcess) -> None:

@@ -13,7 +13,7 @@ from db.engine import make_engine
 from db.models import Base
 
 TABLES = {"users", "applications", "app_members", "services", "subjects", "faces", "stored_images",
-          "request_counts", "admin_sessions", "sign_in_failures"}
+          "request_counts", "admin_sessions", "sign_in_failures", "password_links", "installation"}
 
 
 def _schema(url: str) -> dict[str, object]:
@@ -53,7 +53,7 @@ def test_foreign_keys_cascade_on_delete(engine: Engine) -> None:
     inspector = inspect(engine)
     foreign_keys = [(table, key["referred_table"], key["options"].get("ondelete"))
                     for table in TABLES for key in inspector.get_foreign_keys(table)]
-    assert len(foreign_keys) == 9
+    assert len(foreign_keys) == 10
     assert all(ondelete == "CASCADE" for _, _, ondelete in foreign_keys), foreign_keys
 
 

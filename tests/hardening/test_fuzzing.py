@@ -48,7 +48,7 @@ SESSION_ENDING = {"POST /sign-out", "DELETE /me/sessions"}
 # Fewer examples where each costs a password hash (argon2, slow by design) or a sign-in; these take
 # little or no input, so a few examples cover them.
 FEWER_EXAMPLES = {"POST /sign-out": 5, "DELETE /me/sessions": 5, "PUT /me/password": 15, "POST /sign-in": 15,
-                  "POST /sign-up": 15}
+                  "POST /sign-up": 15, "POST /users": 15}
 PASSWORD = "fuzzing is a long password"
 OWNER, OTHER = "fuzz-owner@example.org", "fuzz-other@example.org"
 

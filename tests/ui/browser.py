@@ -21,7 +21,9 @@ from selenium.webdriver.remote.webelement import WebElement
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-WINDOW = (1440, 900)  # a laptop screen
+WINDOW = (1366, 900)  # a laptop screen
+PHONE = (390, 844)  # a phone held upright
+SIZES = {"1366": WINDOW, "390": PHONE}
 WAIT_S = 20.0
 T = TypeVar("T")
 
@@ -52,6 +54,17 @@ class Browser:
 
     def quit(self) -> None:
         self.driver.quit()
+
+    def resize(self, size: tuple[int, int]) -> None:
+        """Give the page's viewport ``size`` (CSS pixels), as a window of that size shows it."""
+        width, height = size
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+        self.wait(lambda: self.script("return window.innerWidth") == width, f"a viewport {width} px wide")
+
+    def horizontal_overflow(self) -> int:
+        """How many pixels the page is wider than the window (0: no horizontal scrolling)."""
+        return int(self.script("return document.scrollingElement.scrollWidth - window.innerWidth"))
 
     # Pages and elements -----------------------------------------------------------------------
 
@@ -150,13 +163,23 @@ class Browser:
         console = "\n".join(f"  {entry['level']} {entry['message']}" for entry in self.console()) or "  (empty)"
         return f"Page: {url}\nErrors shown: {alerts or 'none'}\nConsole log:\n{console}"
 
-    def screenshot(self, name: str) -> Path:
-        """Save the whole page (beyond the window's height) as ``<artifacts>/<name>.png``."""
+    def screenshot(self, name: str, whole_page: bool = True) -> Path:
+        """Save the page as ``<artifacts>/<name>.png``: the whole page beyond the window's height
+        (messages in the corner left out: a whole-page capture would draw them mid-page), or
+        the window as it is."""
         self.artifacts.mkdir(parents=True, exist_ok=True)
         path = self.artifacts / f"{name}.png"
+        if not whole_page:
+            path.write_bytes(self.driver.get_screenshot_as_png())
+            return path
         size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": WINDOW[0], "height": max(size["height"], 1), "scale": 1}})
+        width = self.script("return window.innerWidth")
+        self.script("const t = document.getElementById('toasts'); if (t) t.style.visibility = 'hidden'")
+        try:
+            shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+                "format": "png", "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": width, "height": max(size["height"], 1), "scale": 1}})
+        finally:
+            self.script("const t = document.getElementById('toasts'); if (t) t.style.visibility = ''")
         path.write_bytes(base64.b64decode(shot["data"]))
         return path

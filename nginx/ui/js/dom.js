@@ -34,13 +34,44 @@ export function replace(parent, ...children) {
 }
 
 const MAX_TOASTS = 3;
+// Where messages may sit, tried in this order: the first corner where they cover no control wins.
+const TOAST_PLACES = ["bottom-right", "bottom-left", "top-right", "top-left"];
+const CONTROLS = "button, a[href], input, select, textarea, summary, [tabindex]:not([tabindex='-1'])";
 
-/** A short message in the corner that goes away by itself (the newest few are shown). */
+function overlaps(a, b) {
+  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+}
+
+/** Move the messages to a corner of the window where they cover no button, link or field. */
+function placeToasts() {
+  const box = document.getElementById("toasts");
+  if (!box.children.length) return;
+  const controls = [...document.querySelectorAll(CONTROLS)]
+    .filter((element) => !box.contains(element) && element.getClientRects().length)
+    .map((element) => element.getBoundingClientRect());
+  for (const place of TOAST_PLACES) {
+    box.dataset.place = place;
+    const covered = [...box.children].some((item) => {
+      const area = item.getBoundingClientRect();
+      return controls.some((control) => overlaps(area, control));
+    });
+    if (!covered) return;
+  }
+  box.dataset.place = TOAST_PLACES[0];
+}
+
+addEventListener("scroll", () => requestAnimationFrame(placeToasts), { passive: true });
+addEventListener("resize", () => requestAnimationFrame(placeToasts));
+
+/** A short message in a corner that goes away by itself (the newest few are shown), never over a control. */
 export function toast(message, kind = "ok") {
   const box = document.getElementById("toasts");
   const item = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", text: message });
   box.append(item);
   while (box.children.length > MAX_TOASTS) box.firstElementChild.remove();
+  placeToasts();
+  // The page usually changes right after an action's message: place it again once it has.
+  setTimeout(placeToasts, 300);
   setTimeout(() => item.remove(), kind === "error" ? 8000 : 3000);
 }
 
@@ -74,7 +105,11 @@ export async function busy(button, action, errors = null) {
     else toast(error.message || String(error), "error");
     return undefined;
   } finally {
-    if (button) button.disabled = false;
+    if (button) {
+      button.disabled = false;
+      // A dialog it opened has closed meanwhile: the keyboard goes back to this button.
+      if (button.isConnected && (document.activeElement === document.body || !document.activeElement)) button.focus();
+    }
   }
 }
 
@@ -83,20 +118,22 @@ export async function busy(button, action, errors = null) {
  * Resolves to the values ({name: value}) when confirmed, null when cancelled. `submit(values)`
  * may throw: its message is shown in the dialog, which stays open.
  */
-export function formDialog({ title, text = null, fields = [], confirm = "OK", danger = false, submit = null }) {
+export function formDialog({ title, text = null, fields = [], confirm = "OK", danger = false, submit = null, body = null }) {
+  const opener = document.activeElement;
   return new Promise((resolve) => {
     const errors = errorArea();
     const inputs = {};
     const rows = fields.map((spec) => {
       const id = `dialog-${spec.name}`;
-      const input = h("input", { id, name: spec.name, value: spec.value ?? "", required: true, autocomplete: "off" });
+      const input = h("input", { id, name: spec.name, value: spec.value ?? "", required: spec.required ?? true, autocomplete: "off",
+        type: spec.type || "text", list: spec.list || null });
       inputs[spec.name] = input;
       return h("label", { for: id }, spec.label, input);
     });
     const ok = h("button", { type: "submit", class: danger ? "danger" : "primary", text: confirm });
     const cancel = h("button", { type: "button", text: "Cancel" });
     const form = h("form", { method: "dialog", class: "stack" },
-      h("h2", { text: title }), text ? h("p", { text }) : null, rows, errors.element,
+      h("h2", { text: title }), text ? h("p", { text }) : null, body, rows, errors.element,
       h("div", { class: "actions" }, cancel, ok));
     const dialog = h("dialog", { class: "modal" }, form);
     let answer = null;
@@ -111,11 +148,38 @@ export function formDialog({ title, text = null, fields = [], confirm = "OK", da
     });
     dialog.addEventListener("close", () => {
       dialog.remove();
+      giveFocusBack(opener);
       resolve(answer);
     });
     document.body.append(dialog);
     dialog.showModal();
     (Object.values(inputs)[0] || ok).focus();
+  });
+}
+
+/** Focus the element that opened a dialog, or its namesake when the page was redrawn meanwhile. */
+function giveFocusBack(opener) {
+  if (!(opener instanceof HTMLElement) || opener === document.body) return;
+  const target = opener.isConnected ? opener : (opener.id ? document.getElementById(opener.id) : null);
+  target?.focus();
+}
+
+/** Show something (a one-time link, a large photo) in a dialog with a close button; resolves when closed. */
+export function showDialog(title, ...content) {
+  const opener = document.activeElement;
+  return new Promise((resolve) => {
+    const close = h("button", { type: "button", class: "primary", text: "Close" });
+    const dialog = h("dialog", { class: "modal wide" }, h("div", { class: "stack" }, h("h2", { text: title }), content,
+      h("div", { class: "actions" }, close)));
+    close.addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      giveFocusBack(opener);
+      resolve();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    close.focus();
   });
 }
 
@@ -150,11 +214,31 @@ export function formatDate(iso) {
   return Number.isNaN(date.getTime()) ? "" : date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
 }
 
-/** A page heading with a breadcrumb trail: [[label, href], ..., current label]. */
+/**
+ * A page heading with a breadcrumb trail: [[label, href], ..., current label]. The window's title
+ * names the page and what it belongs to ("Test — Staff · Front door · Likeness").
+ */
 export function heading(trail, ...extra) {
   const current = trail[trail.length - 1];
+  const owners = trail.slice(1, -1).map(([label]) => label).filter((label) => !current.includes(label)).reverse();
+  document.title = [current, ...owners, "Likeness"].join(" · ");
   const links = trail.slice(0, -1).flatMap(([label, href]) => [h("a", { href, text: label }), h("span", { text: " / " })]);
   return h("div", { class: "page-head" },
     links.length ? h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, links) : null,
     h("h1", { text: current }), extra);
+}
+
+/**
+ * A table: `titles` head the columns; each row is [attrs, ...cells] (a cell: a node, text, or a
+ * <td>). On a phone the rows become cards, each cell headed by its column's title.
+ */
+export function table(titles, rows, attrs = {}) {
+  const body = rows.map(([rowAttrs, ...cells]) => h("tr", rowAttrs, cells.map((cell, index) => {
+    const td = cell instanceof HTMLTableCellElement ? cell : h("td", {}, cell);
+    if (titles[index]) td.dataset.label = titles[index];
+    return td;
+  })));
+  return h("table", { class: "table", ...attrs },
+    h("thead", {}, h("tr", {}, titles.map((title) => h("th", { text: title })))),
+    h("tbody", {}, body));
 }

@@ -9,9 +9,11 @@ import * as applications from "./pages/applications.js";
 import * as collection from "./pages/collection.js";
 import * as dashboard from "./pages/dashboard.js";
 import * as signIn from "./pages/sign-in.js";
+import * as setPassword from "./pages/set-password.js";
 import * as signUp from "./pages/sign-up.js";
 import * as status from "./pages/status.js";
 import * as tester from "./pages/test.js";
+import * as users from "./pages/users.js";
 
 const ID = "([0-9a-f-]{36})";
 const SERVICE = `apps/${ID}/services/${ID}`;
@@ -20,6 +22,7 @@ const SERVICE = `apps/${ID}/services/${ID}`;
 const ROUTES = [
   ["sign-in", signIn, [], false],
   ["sign-up", signUp, [], false],
+  ["set-password/([A-Za-z0-9_-]+)", setPassword, ["token"], false],
   ["apps", applications, [], true],
   [`apps/${ID}`, application, ["appId"], true],
   [SERVICE, dashboard, ["appId", "serviceId"], true],
@@ -27,16 +30,21 @@ const ROUTES = [
   [`${SERVICE}/test`, tester, ["appId", "serviceId"], true],
   ["status", status, [], true],
   ["account", account, [], true],
+  ["users", users, [], true],
 ].map(([pattern, page, names, private_]) => ({ regex: new RegExp(`^${pattern}$`), page, names, private: private_ }));
 
 const view = document.getElementById("view");
+const USER_MANAGERS = ["OWNER", "ADMINISTRATOR"];
 const session = {
   user: null,
   /** Signed in (a user) or out (null): the top bar follows. */
   setUser(user) {
     this.user = user;
     document.getElementById("nav").hidden = !user;
-    document.getElementById("nav-user").textContent = user ? user.email : "Account";
+    const account = document.getElementById("nav-user");
+    account.textContent = user ? user.email : "Account";
+    account.title = user ? `Your account (${user.globalRole.toLowerCase()})` : "";
+    document.getElementById("nav-users").hidden = !user || !USER_MANAGERS.includes(user.globalRole);
   },
 };
 let leave = null; // the current page's clean-up
@@ -59,7 +67,7 @@ async function render() {
     go("sign-in");
     return;
   }
-  if (!route.private && session.user) {
+  if (!route.private && session.user && route.page !== setPassword) {
     go("apps");
     return;
   }
@@ -92,6 +100,11 @@ async function signOut() {
 
 async function start() {
   document.getElementById("sign-out").addEventListener("click", signOut);
+  // The routes live in the fragment, so the skip link moves the focus instead of following "#view".
+  document.getElementById("skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    view.focus();
+  });
   window.addEventListener("hashchange", render);
   window.addEventListener("likeness:signed-out", () => {
     if (!session.user) return;

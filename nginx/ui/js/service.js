@@ -13,10 +13,20 @@ export async function loadService(appId, serviceId) {
   return { app, service };
 }
 
-/** The breadcrumb trail of a service's pages. */
-export function serviceTrail(app, service, ...rest) {
+/** What each service type is for, where one is chosen or shown. */
+export const SERVICE_TYPES = {
+  RECOGNITION: ["Recognition", "Keeps a collection of known people and tells who is in a photo (or that a face is unknown)."],
+  DETECTION: ["Detection", "Finds the faces in a photo, with age, gender, mask and pose on request; keeps nothing."],
+  VERIFICATION: ["Verification", "Compares the face in one photo with the faces in another: same person or not; keeps nothing."],
+};
+
+/** Where the REST API is documented (the api servers' Swagger UI, behind the gateway). */
+export const API_DOCS = "/swagger/";
+
+/** The breadcrumb trail of a service's pages; the heading names the service and the page ("Staff: Test"). */
+export function serviceTrail(app, service, page = null) {
   const base = `#/apps/${app.id}/services/${service.id}`;
-  return [["Applications", "#/apps"], [app.name, `#/apps/${app.id}`], ...(rest.length ? [[service.name, base], ...rest] : [service.name])];
+  return [["Applications", "#/apps"], [app.name, `#/apps/${app.id}`], ...(page ? [[service.name, base], `${service.name}: ${page}`] : [service.name])];
 }
 
 /** Links between a service's pages. */
@@ -25,12 +35,13 @@ export function serviceLinks(app, service, current) {
   const pages = [["dashboard", "Dashboard", base], ["test", "Test", `${base}/test`]];
   if (service.type === "RECOGNITION") pages.splice(1, 0, ["collection", "Collection", `${base}/collection`]);
   return h("nav", { class: "tabs" }, pages.map(([name, label, href]) =>
-    h("a", { href, text: label, class: name === current ? "active" : "", "aria-current": name === current ? "page" : false })));
+    h("a", { href, text: label, class: name === current ? "active" : "", "aria-current": name === current ? "page" : false })),
+  h("a", { href: API_DOCS, target: "_blank", rel: "noopener", class: "docs", text: "API documentation ↗" }));
 }
 
 /** A service's type as a coloured badge. */
 export function typeBadge(service) {
-  return h("span", { class: `badge type-${service.type.toLowerCase()}`, text: service.type });
+  return h("span", { class: `badge type-${service.type.toLowerCase()}`, text: service.type, title: SERVICE_TYPES[service.type]?.[1] });
 }
 
 /** An API key with a copy button. */

@@ -1,12 +1,20 @@
 // One application: its services (with their API keys) and its members.
 
 import { admin } from "../api.js";
-import { busy, confirmDialog, errorArea, field, formDialog, h, heading, replace, toast } from "../dom.js";
-import { keyField, typeBadge } from "../service.js";
+import { busy, confirmDialog, errorArea, field, formDialog, h, heading, replace, table, toast } from "../dom.js";
+import { go } from "../nav.js";
+import { API_DOCS, keyField, SERVICE_TYPES, typeBadge } from "../service.js";
+import { createAccount, showLink } from "./users.js";
 
-const SERVICE_TYPES = [["RECOGNITION", "Recognition"], ["DETECTION", "Detection"], ["VERIFICATION", "Verification"]];
 const ROLES = [["OWNER", "Owner"], ["ADMINISTRATOR", "Administrator"], ["USER", "User"]];
 const USER_LISTERS = ["OWNER", "ADMINISTRATOR"];
+const NO_SUCH_USER = 16;
+
+/** The roles as the header says them: the member role, and full rights where the global role gives them. */
+export function roleText(app, globalRole) {
+  const member = app.memberRole ? `your role: ${app.memberRole}` : "not a member";
+  return USER_LISTERS.includes(globalRole) && app.memberRole !== "OWNER" ? `${member} · full rights as installation ${globalRole.toLowerCase()}` : member;
+}
 
 export async function render(container, { appId }, session) {
   const app = await admin("GET", `/apps/${appId}`);
@@ -15,15 +23,18 @@ export async function render(container, { appId }, session) {
   const services = h("section", { class: "card", id: "services" });
   const members = h("section", { class: "card", id: "members" });
   const base = `/apps/${appId}`;
+  // A change of roles changes what this page offers: it is drawn again from the server's answers.
+  const again = () => go(`apps/${appId}`);
 
-  const reloadServices = async () => replace(services, h("h2", { text: "Services" }),
-    manageServices ? serviceForm(base, reloadServices) : null,
-    serviceTable(appId, await admin("GET", `${base}/services`), manageServices, reloadServices));
+  const reloadServices = async () => replace(services, h("div", { class: "panel-head" }, h("h2", { text: "Services" }),
+    h("a", { href: API_DOCS, target: "_blank", rel: "noopener", text: "API documentation ↗" })),
+  manageServices ? serviceForm(base, reloadServices) : null,
+  serviceTable(appId, await admin("GET", `${base}/services`), manageServices, reloadServices));
   const reloadMembers = async () => replace(members, h("h2", { text: "Members" }),
     manageMembers ? await memberForm(base, session, reloadMembers) : null,
-    memberTable(base, await admin("GET", `${base}/members`), manageMembers, session, reloadMembers));
+    memberTable(app, base, await admin("GET", `${base}/members`), manageMembers, session, reloadMembers, again));
 
-  replace(container, heading([["Applications", "#/apps"], app.name], h("span", { class: "badge", text: `your role: ${app.role}` })),
+  replace(container, heading([["Applications", "#/apps"], app.name], h("span", { class: "badge", id: "app-role", text: roleText(app, session.user.globalRole) })),
     services, members);
   await Promise.all([reloadServices(), reloadMembers()]);
 }
@@ -31,9 +42,16 @@ export async function render(container, { appId }, session) {
 function serviceForm(base, reload) {
   const errors = errorArea();
   const name = h("input", { name: "name", required: true, maxlength: 255, placeholder: "e.g. Staff faces" });
-  const type = h("select", { name: "type" }, SERVICE_TYPES.map(([value, label]) => h("option", { value, text: label })));
+  const type = h("select", { name: "type" }, Object.entries(SERVICE_TYPES).map(([value, [label]]) => h("option", { value, text: label })));
+  const explained = h("p", { class: "muted type-help", id: "service-type-help" });
+  const explain = () => {
+    explained.textContent = SERVICE_TYPES[type.value][1];
+  };
+  type.addEventListener("change", explain);
+  explain();
   const submit = h("button", { type: "submit", class: "primary", text: "Create service" });
-  const form = h("form", { class: "inline-form", id: "create-service" }, field("New service", name), field("Type", type), submit, errors.element);
+  const form = h("form", { class: "inline-form", id: "create-service" }, field("New service", name), field("Type", type), submit, explained,
+    errors.element);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const created = await busy(submit, () => admin("POST", `${base}/services`, { name: name.value.trim(), type: type.value }), errors);
@@ -49,6 +67,7 @@ function serviceTable(appId, services, manage, reload) {
   const rows = services.map((service) => {
     const path = `/apps/${appId}/services/${service.id}`;
     const link = `#${path}`;
+    const recognition = service.type === "RECOGNITION";
     const act = (label, action, kind = "") => h("button", {
       type: "button", class: `small ${kind}`, text: label, onclick: (event) => busy(event.currentTarget, action),
     });
@@ -60,7 +79,7 @@ function serviceTable(appId, services, manage, reload) {
     };
     const clone = async () => {
       const done = await formDialog({ title: `Clone ${service.name}`, confirm: "Clone",
-        text: "The copy gets its own API key and a copy of the whole collection.",
+        text: recognition ? "The copy gets its own API key and a copy of the whole collection." : "The copy gets its own API key.",
         fields: [{ name: "name", label: "Name of the copy", value: `${service.name} (copy)` }],
         submit: ({ name }) => admin("POST", `${path}/clone`, { name: name.trim() }) });
       if (done) {
@@ -78,54 +97,83 @@ function serviceTable(appId, services, manage, reload) {
       }
     };
     const remove = async () => {
-      const done = await confirmDialog(`Delete ${service.name}?`, "Its API key and its whole collection are deleted. This cannot be undone.",
+      const done = await confirmDialog(`Delete ${service.name}?`,
+        recognition ? "Its API key and its whole collection (every subject and face) are deleted. This cannot be undone."
+          : "Its API key stops working and its statistics are deleted. This cannot be undone.",
         "Delete", () => admin("DELETE", path));
       if (done) {
         toast(`${service.name} deleted`);
         await reload();
       }
     };
-    return h("tr", { dataset: { service: service.name } },
-      h("td", {}, h("a", { href: link, text: service.name })),
-      h("td", {}, typeBadge(service)),
-      h("td", {}, keyField(service.apiKey)),
+    return [{ dataset: { service: service.name } },
+      h("a", { href: link, text: service.name }),
+      typeBadge(service),
+      keyField(service.apiKey),
       h("td", { class: "actions" },
-        service.type === "RECOGNITION" ? h("a", { class: "button small", href: `${link}/collection`, text: "Collection" }) : null,
+        recognition ? h("a", { class: "button small", href: `${link}/collection`, text: "Collection" }) : null,
         h("a", { class: "button small", href: `${link}/test`, text: "Test" }),
-        manage ? [act("Rename", rename), act("Clone", clone), act("New key", regenerate), act("Delete", remove, "danger")] : null));
+        manage ? [act("Rename", rename), act("Clone", clone), act("New key", regenerate), act("Delete", remove, "danger")] : null)];
   });
-  return h("table", { class: "table" },
-    h("thead", {}, h("tr", {}, ["Name", "Type", "API key", ""].map((title) => h("th", { text: title })))),
-    h("tbody", {}, rows));
+  return table(["Name", "Type", "API key", ""], rows);
 }
 
 async function memberForm(base, session, reload) {
   const errors = errorArea();
   const email = h("input", { name: "email", type: "email", required: true, list: "known-users", placeholder: "someone@example.org" });
-  const role = h("select", { name: "role" }, ROLES.map(([value, label]) => h("option", { value, text: label, selected: value === "USER" })));
+  const role = h("select", { name: "role" }, ROLES.filter(([value]) => value !== "OWNER")
+    .map(([value, label]) => h("option", { value, text: label, selected: value === "USER" })));
   const submit = h("button", { type: "submit", class: "primary", text: "Add member" });
-  // Only the installation's owner and administrators may list its users (to suggest addresses).
-  const known = USER_LISTERS.includes(session.user.globalRole) ? await admin("GET", "/users") : [];
+  // Only the installation's owner and administrators may list its users (to suggest addresses) and create accounts.
+  const manager = USER_LISTERS.includes(session.user.globalRole);
+  const known = manager ? await admin("GET", "/users") : [];
   const form = h("form", { class: "inline-form", id: "add-member" },
-    field("Invite an existing user", email), field("Role", role), submit, errors.element,
+    field("Add a person by e-mail address", email), field("Role", role), submit, errors.element,
     h("datalist", { id: "known-users" }, known.map((user) => h("option", { value: user.email }))));
+  const add = () => admin("POST", `${base}/members`, { email: email.value.trim(), role: role.value });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const added = await busy(submit, () => admin("POST", `${base}/members`, { email: email.value.trim(), role: role.value }), errors);
+    let created = null;
+    const added = await busy(submit, async () => {
+      try {
+        return await add();
+      } catch (error) {
+        if (error.code !== NO_SUCH_USER || !manager) throw error;
+        const wanted = await confirmDialog(`${email.value.trim()} has no account yet`,
+          "Create an account for them and add them to this application? You get a one-time link to send them.", "Create account");
+        if (!wanted) return null;
+        created = await createAccount(email.value.trim());
+        return created ? add() : null;
+      }
+    }, errors);
     if (!added) return;
     toast(`${added.email} added`);
     await reload();
+    if (created) await showLink(created, `Account for ${created.user.email} created`);
   });
   return form;
 }
 
-function memberTable(base, members, manage, session, reload) {
+function memberTable(app, base, members, manage, session, reload, again) {
   const rows = members.map((member) => {
     const self = member.userId === session.user.userId;
     const path = `${base}/members/${member.userId}`;
     const role = h("select", { "aria-label": `Role of ${member.email}`, disabled: !manage || self || member.role === "OWNER" },
       ROLES.map(([value, label]) => h("option", { value, text: label, selected: value === member.role })));
     role.addEventListener("change", async () => {
+      if (role.value === "OWNER") {
+        const handed = await confirmDialog(`Hand ${app.name} over to ${member.email}?`,
+          "They become its owner. You become an administrator of it and can no longer manage its members. Only the new owner can undo this.",
+          "Make owner", () => admin("PUT", path, { role: "OWNER" }));
+        if (!handed) {
+          role.value = member.role;
+          role.focus();
+          return;
+        }
+        toast(`${member.email} now owns ${app.name}`);
+        again();
+        return;
+      }
       const changed = await busy(role, () => admin("PUT", path, { role: role.value }));
       if (changed) toast(`${member.email} is now ${changed.role.toLowerCase()}`);
       await busy(null, reload);
@@ -136,14 +184,16 @@ function memberTable(base, members, manage, session, reload) {
       if (done) await reload();
     };
     const name = [member.firstName, member.lastName].filter(Boolean).join(" ");
-    return h("tr", { dataset: { member: member.email } },
-      h("td", { text: member.email }), h("td", { text: name }), h("td", {}, role),
+    return [{ dataset: { member: member.email } }, member.email, name || "—", role,
       h("td", { class: "actions" }, manage && !self && member.role !== "OWNER"
         ? h("button", { type: "button", class: "small danger", text: "Remove", onclick: (event) => busy(event.currentTarget, remove) })
-        : null));
+        : null)];
   });
-  return h("table", { class: "table" },
-    manage ? h("caption", { class: "muted", text: "Making another member owner hands the application over to them." }) : null,
-    h("thead", {}, h("tr", {}, ["E-mail address", "Name", "Role", ""].map((title) => h("th", { text: title })))),
-    h("tbody", {}, rows));
+  const list = table(["E-mail address", "Name", "Role", ""], rows);
+  if (manage) {
+    const caption = list.createCaption();
+    caption.className = "muted";
+    caption.textContent = "Making another member owner hands the application over to them (you are asked first).";
+  }
+  return list;
 }

@@ -1,8 +1,12 @@
 // The applications the signed-in user may see: create, rename, delete.
 
 import { admin } from "../api.js";
-import { busy, confirmDialog, errorArea, field, formDialog, formatDate, h, heading, replace, toast } from "../dom.js";
+import { busy, confirmDialog, errorArea, field, formDialog, formatDate, h, heading, replace, table, toast } from "../dom.js";
 import { go } from "../nav.js";
+import { roleText } from "./application.js";
+
+// The application `likeness service create` (the CLI, and `make run`'s first API key) puts services in.
+const CLI_APP = "Default";
 
 const CREATORS = ["OWNER", "ADMINISTRATOR"];
 
@@ -14,7 +18,7 @@ function ownerName(owner) {
 
 export async function render(container, params, session) {
   const list = h("div");
-  const reload = async () => replace(list, table(await admin("GET", "/apps"), reload));
+  const reload = async () => replace(list, appTable(await admin("GET", "/apps"), session, reload));
   replace(container, heading(["Applications"]),
     CREATORS.includes(session.user.globalRole) ? createForm() : h("p", { class: "muted",
       text: "Applications are created by the installation's owner and administrators; ask one to add you to theirs." }),
@@ -35,7 +39,7 @@ function createForm() {
   return form;
 }
 
-function table(apps, reload) {
+function appTable(apps, session, reload) {
   if (!apps.length) return h("p", { class: "empty", text: "No applications yet." });
   const rows = apps.map((app) => {
     const owner = app.role === "OWNER";
@@ -56,16 +60,16 @@ function table(apps, reload) {
         await reload();
       }
     };
-    return h("tr", { dataset: { app: app.name } },
-      h("td", {}, h("a", { href: `#/apps/${app.id}`, text: app.name })),
-      h("td", {}, h("span", { class: "badge", text: app.role })),
-      h("td", { text: ownerName(app.owner) }),
-      h("td", { text: formatDate(app.createdDate) }),
+    return [{ dataset: { app: app.name } },
+      h("span", {}, h("a", { href: `#/apps/${app.id}`, text: app.name }),
+        app.name === CLI_APP && !app.owner ? h("small", { class: "muted block",
+          text: "Made by the likeness command (make run's first API key); use, rename or delete it like any other." }) : null),
+      h("span", { class: "badge", text: roleText(app, session.user.globalRole) }),
+      ownerName(app.owner),
+      formatDate(app.createdDate),
       h("td", { class: "actions" },
         owner ? h("button", { type: "button", text: "Rename", onclick: (event) => busy(event.currentTarget, rename) }) : null,
-        owner ? h("button", { type: "button", class: "danger", text: "Delete", onclick: (event) => busy(event.currentTarget, remove) }) : null));
+        owner ? h("button", { type: "button", class: "danger", text: "Delete", onclick: (event) => busy(event.currentTarget, remove) }) : null)];
   });
-  return h("table", { class: "table", id: "apps" },
-    h("thead", {}, h("tr", {}, ["Name", "Your role", "Owner", "Created", ""].map((title) => h("th", { text: title })))),
-    h("tbody", {}, rows));
+  return table(["Name", "Your role", "Owner", "Created", ""], rows, { id: "apps" });
 }

@@ -3,7 +3,7 @@
 import { admin } from "../api.js";
 import { barChart } from "../chart.js";
 import { h, heading, replace } from "../dom.js";
-import { keyField, loadService, serviceLinks, serviceTrail, typeBadge } from "../service.js";
+import { API_DOCS, keyField, loadService, serviceLinks, serviceTrail, SERVICE_TYPES, typeBadge } from "../service.js";
 
 const DAYS = 30;
 
@@ -16,8 +16,9 @@ function lastDays(days) {
   });
 }
 
-function tile(label, value, id) {
-  return h("div", { class: "tile", id }, h("div", { class: "tile-value", text: value.toLocaleString() }), h("div", { class: "muted", text: label }));
+function tile(label, value, id, help = null) {
+  return h("div", { class: "tile", id }, h("div", { class: "tile-value", text: value.toLocaleString() }), h("div", { class: "tile-label", text: label }),
+    help ? h("small", { class: "muted", text: help }) : null);
 }
 
 export async function render(container, { appId, serviceId }) {
@@ -30,11 +31,16 @@ export async function render(container, { appId, serviceId }) {
   replace(container,
     heading(serviceTrail(app, service), typeBadge(service)),
     serviceLinks(app, service, "dashboard"),
+    h("p", { class: "muted", text: SERVICE_TYPES[service.type][1] }),
     h("section", { class: "card" }, h("h2", { text: "API key" }), keyField(service.apiKey),
-      h("p", { class: "muted", text: "Send it in the x-api-key header of every call to /api/v1." })),
+      h("p", { class: "muted" }, "Send it in the x-api-key header of every call to /api/v1; the ",
+        h("a", { href: API_DOCS, target: "_blank", rel: "noopener", text: "API documentation" }), " lists the calls.")),
     h("section", { class: "tiles" },
-      recognition ? [tile("subjects", stats.subjectCount, "subject-count"), tile("faces", stats.faceCount, "face-count"),
-        tile("stored images", stats.imageCount, "image-count")] : null,
+      recognition ? [tile("people (subjects)", stats.subjectCount, "subject-count"),
+        tile("faces", stats.faceCount, "face-count", "Examples recognition compares with: one per enrolled photo."),
+        tile("faces with their photo kept", stats.imageCount, "image-count",
+          stats.imageCount === stats.faceCount ? "Every face keeps the photo it came from (shown in the collection)."
+            : "The rest were enrolled while photos were not kept (SAVE_IMAGES_TO_DB=false): they show no picture.")] : null,
       tile(`requests in ${DAYS} days`, total, "request-count")),
     h("section", { class: "card" }, h("h2", { text: "Requests per day (UTC)" }),
       barChart(points, { title: `Requests per day over the last ${DAYS} days`, unit: " requests" }),

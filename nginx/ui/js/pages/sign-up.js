@@ -5,6 +5,7 @@ import { busy, errorArea, field, h, replace } from "../dom.js";
 import { go } from "../nav.js";
 
 export async function render(container, params, session) {
+  document.title = "Sign up · Likeness";
   const errors = errorArea();
   const input = (name, type, autocomplete, required = true) => h("input", { name, type, autocomplete, required });
   const email = input("email", "email", "username");

@@ -1,0 +1,147 @@
+"""The inference backend: which one runs where, OpenVINO's compiled-model cache, the same faces and
+embeddings on every backend, and a clear refusal at start when the settings name one that cannot run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from core.detectors import build_detector
+from core.cpu_features import has_native_bf16
+from core.images import decode_image
+from core.model_pack import load_pack
+from core.recognizer import Recognizer
+from core.runtime import BackendUnavailable, RuntimeOptions, SessionFactory, choose_configuration
+from runner.platform import free_port
+from tests.support.paths import DATA_DIR, MODELS_DIR, PROJECT_ROOT, LFW_IMAGES
+
+ZEN4 = frozenset({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"})
+SAPPHIRE_RAPIDS = frozenset({"avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8"})
+SKYLAKE = frozenset({"avx2", "avx512f"})
+HASWELL = frozenset({"avx2"})
+PACK = load_pack("default")
+GROUP = DATA_DIR / "group-photos" / "insightface_t1.jpg"
+
+
+def _choose(flags: frozenset[str], backend: str = "auto", precision: str = "auto", openvino: bool = True,
+            cuda: bool = False):
+    options = RuntimeOptions(threads=1, use_gpu=True, backend=backend, precision=precision)
+    return choose_configuration(options, flags, openvino=openvino, cuda=cuda)
+
+
+@pytest.mark.parametrize("flags", [ZEN4, SAPPHIRE_RAPIDS])
+def test_auto_picks_openvino_with_a_bf16_recognizer_where_the_cpu_computes_bfloat16(flags) -> None:
+    chosen = _choose(flags)
+    assert (chosen.backend, chosen.device) == ("openvino", "CPU")
+    assert chosen.precisions == {"detector": "f32", "calculator": "bf16", "plugins": "f32"}
+    assert chosen.precision == "detector=f32 calculator=bf16 plugins=f32"
+    assert chosen.reason.startswith("chosen automatically")
+
+
+def test_precision_is_set_for_every_model_or_per_role() -> None:
+    assert _choose(ZEN4, precision="bf16").precision == "bf16"
+    assert _choose(ZEN4, backend="openvino", precision="f32").precision == "f32"
+    options = RuntimeOptions(threads=1, use_gpu=False, model_precisions={"detector": "bf16"})
+    chosen = choose_configuration(options, ZEN4, openvino=True, cuda=False)
+    assert chosen.precisions == {"detector": "bf16", "calculator": "bf16", "plugins": "f32"}
+
+
+@pytest.mark.parametrize("flags", [SKYLAKE, HASWELL, frozenset()])
+def test_auto_keeps_onnxruntime_float32_on_cpus_without_bfloat16(flags) -> None:
+    chosen = _choose(flags)
+    assert (chosen.backend, chosen.precision, chosen.device) == ("onnxruntime", "f32", "CPU")
+    assert "no native bfloat16" in chosen.reason
+
+
+def test_auto_uses_cuda_where_onnxruntime_has_it_and_onnxruntime_without_openvino() -> None:
+    assert (_choose(SAPPHIRE_RAPIDS, cuda=True).backend, _choose(SAPPHIRE_RAPIDS, cuda=True).device) == \
+        ("onnxruntime", "CUDA")
+    assert _choose(ZEN4, openvino=False).backend == "onnxruntime"
+    assert _choose(ZEN4, precision="f32").backend == "onnxruntime"
+
+
+def test_named_configurations_are_taken_as_named() -> None:
+    assert _choose(ZEN4, backend="onnxruntime").backend == "onnxruntime"
+    named = _choose(SKYLAKE, backend="openvino")
+    assert (named.backend, named.precision, named.reason) == ("openvino", "f32", "named by INFERENCE_BACKEND")
+    assert _choose(ZEN4, backend="openvino", precision="f32").precision == "f32"
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"flags": SKYLAKE, "precision": "bf16"}, r"needs a CPU that computes bfloat16 natively .*this one has avx2"),
+    ({"flags": ZEN4, "backend": "onnxruntime", "precision": "bf16"}, "needs INFERENCE_BACKEND=openvino"),
+    ({"flags": ZEN4, "backend": "openvino", "openvino": False}, "the openvino package is not installed"),
+])
+def test_a_configuration_that_cannot_run_here_is_refused_with_the_reason(arguments, message) -> None:
+    with pytest.raises(BackendUnavailable, match=message):
+        _choose(**arguments)
+
+
+def test_a_bf16_model_on_a_cpu_without_bfloat16_is_refused() -> None:
+    options = RuntimeOptions(threads=1, use_gpu=False, model_precisions={"calculator": "bf16"})
+    with pytest.raises(BackendUnavailable, match="needs a CPU that computes bfloat16 natively"):
+        choose_configuration(options, HASWELL, openvino=True, cuda=False)
+
+
+def test_the_server_refuses_to_start_on_an_impossible_configuration() -> None:
+    env = {"PATH": os.environ["PATH"], "MODELS_DIR": str(MODELS_DIR), "FETCH_MISSING_MODELS": "false", "PORT": str(free_port()),
+           "METRICS_PORT": "0", "INFERENCE_BACKEND": "onnxruntime", "INFERENCE_PRECISION": "bf16"}
+    result = subprocess.run([sys.executable, "-m", "core"], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0
+    assert "bf16 (INFERENCE_PRECISION or MODEL_PRECISIONS) needs INFERENCE_BACKEND=openvino" in result.stderr
+
+
+def test_compiled_models_are_cached_on_disk_and_reused(tmp_path) -> None:
+    options = RuntimeOptions(threads=2, use_gpu=False, backend="openvino", precision="f32", cache_dir=tmp_path)
+    first = SessionFactory(options).create(MODELS_DIR / PACK.detector.file)
+    assert not first.loaded_from_cache
+    assert any(tmp_path.iterdir())
+    again = SessionFactory(options).create(MODELS_DIR / PACK.detector.file)
+    assert again.loaded_from_cache
+    canvas = np.random.default_rng(0).standard_normal((1, 3, 320, 320)).astype(np.float32)
+    feeds = {first.get_inputs()[0].name: canvas}
+    for expected, actual in zip(first.run(None, feeds), again.run(None, feeds)):
+        np.testing.assert_array_equal(expected, actual)
+
+
+def _factory(cache_dir, **options) -> SessionFactory:
+    return SessionFactory(RuntimeOptions(threads=2, use_gpu=False, cache_dir=cache_dir, **options))
+
+
+# The default on this CPU, OpenVINO in float32, and every model in bf16 where the CPU has it; the least
+# cosine each keeps to onnxruntime's float32 embeddings of the same crops.
+CONFIGURATIONS = [({}, 0.999), ({"backend": "openvino", "precision": "f32"}, 0.9999)]
+if has_native_bf16():
+    CONFIGURATIONS.append(({"backend": "openvino", "precision": "bf16"}, 0.995))
+
+
+@pytest.mark.parametrize("options, least_cosine", CONFIGURATIONS)
+def test_every_backend_finds_the_same_faces_with_the_same_embeddings(options, least_cosine, tmp_path) -> None:
+    reference, other = _factory(None, backend="onnxruntime"), _factory(tmp_path, **options)
+    image = decode_image(GROUP.read_bytes(), 50_000_000).pixels
+    detect = MODELS_DIR / PACK.detector.file
+    expected = build_detector(PACK.detector, detect, reference.for_role("detector"), 640).detect(image, 0.5)
+    found = build_detector(PACK.detector, detect, other.for_role("detector"), 640).detect(image, 0.5)
+    assert len(found) == len(expected) == 6
+    for a, b in zip(sorted(expected, key=lambda face: face.box[0]), sorted(found, key=lambda face: face.box[0])):
+        assert np.abs(a.box - b.box).max() < 2.0 and np.abs(a.landmarks - b.landmarks).max() < 2.0
+    crops = np.stack([decode_image(path.read_bytes(), 50_000_000).pixels[70:182, 70:182]
+                      for path in sorted(LFW_IMAGES.glob("*/*.jpg"))[:3]])
+    recognise = MODELS_DIR / PACK.recognizer.file
+    recognizer = Recognizer(PACK.recognizer, recognise, reference.for_role("calculator"))
+    candidate = Recognizer(PACK.recognizer, recognise, other.for_role("calculator"))
+    cosines = np.sum(recognizer.embed(crops) * candidate.embed(crops), axis=1)
+    assert cosines.min() > least_cosine
+
+
+def test_an_unwritable_cache_folder_only_costs_compile_time(tmp_path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    options = RuntimeOptions(threads=1, use_gpu=False, backend="openvino", precision="f32", cache_dir=blocked / "cache")
+    session = SessionFactory(options).create(MODELS_DIR / PACK.detector.file)
+    assert not session.loaded_from_cache and session.get_inputs()
