@@ -33,7 +33,7 @@ export async function render(container, { appId, serviceId }) {
 }
 
 /** A similarity, on the one scale the API uses (0 to 1). */
-export function similarity(value) {
+function similarity(value) {
   return value.toFixed(2);
 }
 
@@ -55,7 +55,7 @@ function traits(face) {
 }
 
 /** A face's candidates with each subject once: its best similarity and how many of its faces matched. */
-export function bySubject(candidates) {
+function bySubject(candidates) {
   const subjects = new Map();
   for (const { subject, similarity: value } of candidates) {
     const known = subjects.get(subject);
