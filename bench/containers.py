@@ -34,7 +34,7 @@ def image_figures(image: str) -> dict:
     layers = []
     for line in history.splitlines():
         layer_size, _, step = line.partition("\t")
-        step = " ".join(step.replace("/bin/sh -c ", "").replace("#(nop) ", "").split())
+        step = " ".join(step.replace("/bin/sh -c ", "").replace("#(nop) ", "").split()) or "the base's imported file system"
         layers.append({"mb": round(int(layer_size) / MB, 1), "step": step[:160]})
     largest = sorted(layers, key=lambda layer: -layer["mb"])[:LARGEST_LAYERS]
     return {"mb": round(int(size) / MB, 1), "largest_layers": largest}

@@ -7,6 +7,7 @@ manifests are read per object; Dockerfiles per instruction, with what they copy 
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shlex
 import tomllib
@@ -45,7 +46,7 @@ def settings_defaults() -> dict[str, set[str]]:
     defaults: dict[str, set[str]] = {}
     for settings_class in SETTINGS_CLASSES:
         for name, info in settings_class.model_fields.items():
-            defaults.setdefault(name.upper(), set()).add(_as_env_value(info.default))
+            defaults.setdefault(name.upper(), set()).add(_as_env_value(info.get_default(call_default_factory=True)))
     return defaults
 
 
@@ -56,6 +57,8 @@ def _as_env_value(value: object) -> str:
         return ""
     if isinstance(value, Path) and value.is_relative_to(PROJECT_ROOT):
         return f"{IMAGE_PROJECT_ROOT}/{value.relative_to(PROJECT_ROOT)}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
     return str(value)
 
 
