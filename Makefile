@@ -11,7 +11,7 @@ export MODELS_DIR
 $(BIN)/activate: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==25.3
-	$(BIN)/pip install --quiet --constraint constraints.txt -e '.[core,api,admin,test]'
+	$(BIN)/pip install --quiet --constraint constraints.txt -e '.[core,api,admin,cli,test]'
 	touch $(BIN)/activate
 
 venv: $(BIN)/activate

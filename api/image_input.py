@@ -3,7 +3,7 @@
 CompreFace's rules for image inputs are kept to the code:
 
 * ``multipart/form-data``: the part named ``file`` (or ``source_image``/``target_image``); a missing
-  part is code 34; the lower-cased extension of its filename must be one of ``ALLOWED_EXTENSIONS``,
+  part is code 34; the lower-cased extension of its filename must be one of ``IMAGE_EXTENSIONS``,
   else code 21 (a part without a filename or without an extension too).
 * ``application/json``: ``{"file": "<base64>"}``, checked strictly (a ``data:image/...;base64,``
   prefix, a non-string or any non-alphabet character is code 21, "Provided value is not Base64");
@@ -37,9 +37,8 @@ from werkzeug.exceptions import BadRequest
 
 from common import errors
 from common.errors import ApiError
+from common.image_files import IMAGE_EXTENSIONS
 from api.settings import ApiSettings
-
-ALLOWED_EXTENSIONS = {"tif", "tiff", "jpg", "jpeg", "png", "bmp", "ico", "gif", "webp"}
 
 MAX_REDIRECTS = 5
 URL_CACHE_SECONDS = 24 * 60 * 60
@@ -120,7 +119,7 @@ def _read_upload(upload: FileStorage, max_file_size: int) -> bytes:
     """The bytes of a multipart part, once its filename extension is checked."""
     filename = upload.filename or ""
     extension = filename.rpartition(".")[2].lower() if "." in filename else ""
-    if extension not in ALLOWED_EXTENSIONS:
+    if extension not in IMAGE_EXTENSIONS:
         raise _unavailable_extension(filename)
     data = upload.stream.read(max_file_size + 1)
     if len(data) > max_file_size:

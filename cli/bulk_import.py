@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 import requests
 
-from api.image_input import ALLOWED_EXTENSIONS
+from common.image_files import IMAGE_EXTENSIONS
 
 # CompreFace's codes for an image that cannot be enrolled, as a person would say it. Code 28 is
 # also what the core's refusal of a broken image becomes; its message then says so.
@@ -62,7 +62,7 @@ def image_files(source: Path) -> list[ImageFile]:
 
 
 def _is_image(path: PurePosixPath | Path) -> bool:
-    return path.suffix.lower().lstrip(".") in ALLOWED_EXTENSIONS and len(path.parts) >= 2
+    return path.suffix.lower().lstrip(".") in IMAGE_EXTENSIONS and len(path.parts) >= 2
 
 
 class StateFile:

@@ -78,9 +78,9 @@ def test_no_model_is_downloaded_at_build_time_unless_a_build_arg_asks() -> None:
 # copies and every distribution among those it installs.
 IMAGE_ENTRY_MODULES = {
     "likeness/core": ["core.server", "deploy/docker/fetch_models.py"],
-    "likeness/api": ["api.app", "cli.main", "runner.gunicorn", "runner.gunicorn_config",
-                     "deploy/docker/wait_for_schema.py"],
-    "likeness/admin": ["admin.app", "runner.gunicorn", "runner.gunicorn_config", "deploy/docker/wait_for_schema.py"],
+    "likeness/api": ["api.app", "runner.gunicorn", "runner.gunicorn_config", "deploy/docker/wait_for_schema.py"],
+    "likeness/admin": ["admin.app", "cli.main", "runner.gunicorn", "runner.gunicorn_config",
+                       "deploy/docker/wait_for_schema.py"],
     "likeness/gateway": ["runner.gateway"],
 }
 _IMPORTER = """

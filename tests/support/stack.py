@@ -129,8 +129,8 @@ class ComposeStack:
         return f"--- docker compose logs (last {lines} lines of each):\n{done.stdout[-6000:]}"
 
     def likeness(self, *args: str, stdin: str | None = None) -> str:
-        """The `likeness` command in an api container; its output."""
-        done = subprocess.run(["docker", "compose", "exec", "-T", "api", "likeness", *args], cwd=PROJECT_ROOT,
+        """The `likeness` command in an admin container; its output."""
+        done = subprocess.run(["docker", "compose", "exec", "-T", "admin", "likeness", *args], cwd=PROJECT_ROOT,
                               env=self.env, input=stdin, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, f"likeness {' '.join(args)} failed: {done.stdout}{done.stderr}"
         return done.stdout
