@@ -18,7 +18,7 @@ Two things make a stranger more likely to be named than the independent-comparis
 a stranger who looks like someone enrolled is close to that face in every photo (comparisons of
 one stranger are not independent), and the table is an in-sample estimate. So auto aims at
 target / MARGIN: at 826 real faces a 1 % aim measured 1.23 % of strangers named, a 0.5 % aim
-0.49 % (bench/results/open_set.json).
+0.25 % (bench/results/open_set.json, auto_no_margin and auto).
 """
 
 from __future__ import annotations
