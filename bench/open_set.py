@@ -4,7 +4,7 @@
     python -m bench.open_set [--write]   -> bench/results/open_set.json
 
 * Impostor tail: every impostor pair of LFW-dev faces (bench.lfw_faces, default pack), the
-  similarity reached by a share 1e-1 ... 3e-6 of them; --write stores it in the default pack
+  similarity reached by a share 1e-1 ... 1e-6 (about five pairs) of them; --write stores it in the default pack
   (``impostor_tail``), from where GetStatus hands it to the api.
 * Open set: the first photo of each of the first N multi-photo LFW-dev identities is enrolled
   (N = 100 and 826); their other photos are genuine probes, the 407 single-photo identities'
@@ -17,7 +17,10 @@
   named when its best similarity reaches the threshold; a genuine probe is named when its best
   match is its own identity and reaches the threshold. The similarity is the api's (pack
   coefficients, 5 decimals). Strangers, synthetic draws and the tail all come from LFW-dev
-  (in-sample), and the draws assume independent comparisons, as auto does.
+  (in-sample), and the draws assume independent comparisons, as auto does; at the synthetic sizes
+  the strangers named at auto are also given over DRAWS further draws (mean and worst), since
+  with 407 strangers one more or fewer moves the figure by 0.25 %. ``auto_no_margin`` is the
+  threshold aimed at the target itself, without auto's MARGIN.
 """
 
 from __future__ import annotations
@@ -28,18 +31,18 @@ import time
 
 import numpy as np
 
-from common.thresholds import ImpostorTail, auto_threshold, strangers_named
+from common.thresholds import MARGIN, ImpostorTail, auto_threshold, strangers_named
 from bench import lfw_faces
 from bench.calibrate import similarity
 from bench.output import results_dir, write_json
 from core.model_pack import PACKS_DIR, load_pack
 
-TAIL_FARS = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6)
+TAIL_FARS = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6)
 REAL_SIZES = (100, 826)
 SYNTHETIC_SIZES = (10_000, 100_000)
 TARGET = 0.01
-STRICT_TARGET = 0.005
 CHUNK = 20_000
+DRAWS = 20  # further draws of the synthetic faces, for the spread of strangers named at auto
 
 
 def similarities(cosines: np.ndarray, c0: float, c1: float) -> np.ndarray:
@@ -109,8 +112,8 @@ def run(write: bool) -> dict[str, object]:
         owners = np.array(list(first))
         synthetic = size - len(gallery)
         genuine = np.array([i for i, name in enumerate(identity) if name in first and first[name] != i])
-        stranger_cosine = np.maximum(best_matches(strangers, gallery)[0],
-                                     best_synthetic(impostor, synthetic, len(strangers), rng))
+        stranger_real = best_matches(strangers, gallery)[0]
+        stranger_cosine = np.maximum(stranger_real, best_synthetic(impostor, synthetic, len(strangers), rng))
         stranger_best = similarities(stranger_cosine, c0, c1)
         genuine_cosine, genuine_row = best_matches(unit[genuine], gallery)
         synthetic_cosine = best_synthetic(impostor, synthetic, len(genuine), rng)
@@ -118,15 +121,22 @@ def run(write: bool) -> dict[str, object]:
         genuine_best = similarities(np.maximum(genuine_cosine, synthetic_cosine), c0, c1)
         row = {"faces": size, "synthetic_faces": int(synthetic), "strangers": len(strangers),
                "genuine_probes": len(genuine)}
+        # auto_no_margin: the threshold aimed at TARGET itself (auto aims at TARGET / MARGIN).
         for label, threshold in (("0.5", 0.5), ("auto", auto_threshold(tail, size, TARGET)),
-                                 ("auto_strict", auto_threshold(tail, size, STRICT_TARGET))):
+                                 ("auto_no_margin", auto_threshold(tail, size, TARGET * MARGIN))):
             row[label] = {"threshold": threshold,
                           "strangers_named": round(float(np.mean(stranger_best >= threshold)), 4),
                           "genuine_named": round(float(np.mean(right & (genuine_best >= threshold))), 4),
                           "genuine_named_wrongly": round(float(np.mean(~right & (genuine_best >= threshold))), 4),
                           "expected_strangers_named": round(strangers_named(tail, threshold, size), 4)}
+        if synthetic:
+            named = [np.mean(similarities(np.maximum(stranger_real, best_synthetic(
+                impostor, synthetic, len(strangers), np.random.default_rng(seed))), c0, c1) >= row["auto"]["threshold"])
+                for seed in range(1, DRAWS + 1)]
+            row["auto"]["strangers_named_over_draws"] = {"draws": DRAWS, "mean": round(float(np.mean(named)), 4),
+                                                         "max": round(float(np.max(named)), 4)}
         rows.append(row)
-    return {"pack": pack.name, "recognizer": pack.recognizer.name, "target": TARGET, "strict_target": STRICT_TARGET,
+    return {"pack": pack.name, "recognizer": pack.recognizer.name, "target": TARGET, "margin": MARGIN,
             "impostor_tail": tail_points, "impostor_pairs": len(impostor), "lfw_dev_far_at_0_5": tail.far_at(0.5),
             "sizes": rows,
             "seconds": round(time.perf_counter() - started, 1)}

@@ -24,6 +24,7 @@ class FakeCoreClient:
     def __init__(self) -> None:
         self._images: dict[bytes, list[np.ndarray]] = {}
         self.calls: list[dict[str, object]] = []
+        self.impostor_tail: Sequence[tuple[float, float]] = ()  # none, unless a test hands one over
 
     def add_image(self, image: bytes, *embeddings: Sequence[float]) -> bytes:
         """``image`` holds one face per embedding; returns the image, for convenience."""
@@ -45,7 +46,9 @@ class FakeCoreClient:
 
     def status(self) -> pb.StatusResponse:
         return pb.StatusResponse(embedding_size=DIMENSION, similarity_c0=C0, similarity_c1=C1,
-                                 calculator_version="fake-calculator")
+                                 calculator_version="fake-calculator",
+                                 impostor_tail=[pb.ImpostorTailPoint(similarity=s, far=far)
+                                                for s, far in self.impostor_tail])
 
     def ready(self, timeout_s: float = 2.0) -> bool:
         return True

@@ -6,10 +6,14 @@ against the real core through the gateway in tests/recognition."""
 from __future__ import annotations
 
 import io
+import math
 
+import pytest
 from flask.testing import FlaskClient
 
-from tests.api_unit.fake_core import FakeCoreClient
+from common.thresholds import ImpostorTail, auto_threshold
+from core.model_pack import load_pack
+from tests.api_unit.fake_core import C0, C1, FakeCoreClient
 from tests.api_unit.test_services import ALICE, ALICE_AGAIN, BOB, enrol, expected_similarity, upload
 
 ALICE_OTHER = [0.8, 0.2, 0, 0, 0, 0, 0, 0]
@@ -77,3 +81,32 @@ def test_what_the_core_cannot_do_is_refused_with_a_reason(client: FlaskClient, c
     assert gated.status_code == 400 and "quality check" in gated.get_json()["message"]
     # The fake core has no quality model, so no gate is asked for by default.
     assert post(client, "/api/v1/recognition/faces", key, probe, subject="Alice").status_code == 201
+
+
+def _probe_at(similarity: float) -> list[float]:
+    """A probe whose similarity to ALICE is ``similarity`` (and about 0.02 to BOB and CAROL)."""
+    distance = C0 - math.atanh(2 * similarity - 1) / C1
+    cosine = 1 - distance * distance / 2
+    return [cosine, 0, math.sqrt(1 - cosine * cosine), 0, 0, 0, 0, 0]
+
+
+def test_auto_is_the_benchs_threshold_for_the_services_number_of_faces(
+        client: FlaskClient, core: FakeCoreClient, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench/open_set.py computes its figures in process with common.thresholds.auto_threshold and
+    the default pack's impostor tail; the api must name exactly the probes that threshold names."""
+    tail = load_pack("default").recognizer.impostor_tail
+    monkeypatch.setattr(core, "impostor_tail", tail)
+    key = keys["recognition"]
+    for name, vector in (("Alice", ALICE), ("Bob", BOB), ("Carol", [0, 0, 0, 1, 0, 0, 0, 0])):
+        enrol(client, key, name, core.add_image(f"{name}-auto".encode(), vector))
+    threshold = auto_threshold(ImpostorTail.from_points(tail), 3)
+    assert 0 < threshold < 1
+    outcomes = set()
+    for offset in (0.00002, 0.00001, 0.0, -0.00001, -0.00002):
+        probe = _probe_at(threshold + offset)
+        named = ["Alice"] if expected_similarity(ALICE, probe) >= threshold else []
+        outcomes.add(bool(named))
+        answer = post(client, "/api/v1/recognition/recognize", key,
+                      core.add_image(f"probe-{offset}".encode(), probe), similarity_threshold="auto")
+        assert [s["subject"] for s in answer.get_json()["result"][0]["subjects"]] == named, (offset, answer.get_json())
+    assert outcomes == {True, False}  # probes on both sides of the threshold
