@@ -56,7 +56,7 @@ class RuntimeOptions:
     backend: Backend = "auto"
     precision: Precision = "auto"
     cache_dir: Path | None = None
-    streams: int = 1
+    streams: int = 0  # OpenVINO streams per model; 0 = one per thread, each run single-threaded
     # Role (detector, calculator, plugins) -> precision, over the automatic choice.
     model_precisions: dict[str, ModelPrecision] = field(default_factory=dict)
 
@@ -64,6 +64,18 @@ class RuntimeOptions:
     def automatic_threads(processes_per_host: int) -> int:
         """CPUs this process may use, shared out among the core servers on the host."""
         return max(1, len(os.sched_getaffinity(0)) // processes_per_host)
+
+    @property
+    def openvino_streams(self) -> int:
+        return self.streams or self.threads
+
+    @property
+    def openvino_threads_per_stream(self) -> int:
+        """The threads OpenVINO gives each run: the thread budget shared out among the streams.
+
+        One single-threaded run per CPU is the default: these models are small, so one run split over
+        several threads spends much of its time waiting for them (bench/results/core.json, cpu_ms_per_face)."""
+        return max(1, self.threads // self.openvino_streams)
 
 
 @dataclass(frozen=True)
@@ -194,9 +206,13 @@ class SessionFactory:
     def describe(self) -> str:
         """One line for the start-up log."""
         configuration = self.configuration
-        streams = f", {self.options.streams} stream(s)" if self._openvino else ""
+        if self._openvino:
+            threads = (f"{self.options.openvino_streams} stream(s) per model, "
+                       f"{self.options.openvino_threads_per_stream} thread(s) each")
+        else:
+            threads = f"{self.options.threads} thread(s) per model run"
         return (f"{configuration.backend} {configuration.precision} on {configuration.device}, "
-                f"{self.options.threads} thread(s) per model run{streams} ({configuration.reason}); "
+                f"{threads} ({configuration.reason}); "
                 f"CPU features: {', '.join(inference_features()) or 'none'}")
 
     def _session_options(self) -> ort.SessionOptions:
@@ -222,13 +238,13 @@ class SessionFactory:
             self._openvino.read_model(model=model, weights=b"")
         compiled = self._openvino.compile_model(graph, "CPU", {
             "INFERENCE_PRECISION_HINT": self.configuration.precisions[self.role],
-            "INFERENCE_NUM_THREADS": self.options.threads,
-            "NUM_STREAMS": self.options.streams,
+            "INFERENCE_NUM_THREADS": self.options.threads,  # in all, shared out among the streams
+            "NUM_STREAMS": self.options.openvino_streams,
             "PERFORMANCE_HINT": "LATENCY",
             # Other core servers and the api share the CPUs: threads pinned to cores would fight them.
             "ENABLE_CPU_PINNING": False,
         })
-        session = OpenVinoSession(graph, compiled, requests=self.options.streams)
+        session = OpenVinoSession(graph, compiled, requests=self.options.openvino_streams)
         log.info("OpenVINO %s (%s, %s): %s", "loaded from the compiled-model cache" if session.loaded_from_cache
                  else "compiled", self.role, self.configuration.precisions[self.role],
                  model.name if isinstance(model, Path) else f"a {len(model)}-byte model")

@@ -46,7 +46,9 @@ class CoreSettings(ServiceSettings):
     )
     onnx_threads: int = Field(
         default=0, ge=0,
-        description="Threads per ONNX model run; 0 = the CPUs this process may use divided by PROCESSES_PER_HOST",
+        description="CPU threads each model may use: onnxruntime runs one request on all of them, OpenVINO shares "
+                    "them out among its streams (OPENVINO_STREAMS); 0 = the CPUs this process may use divided by "
+                    "PROCESSES_PER_HOST",
     )
     processes_per_host: int = Field(
         default=1, ge=1, description="How many core servers share this machine's CPUs (sets the automatic thread count)"
@@ -72,9 +74,11 @@ class CoreSettings(ServiceSettings):
                     "empty = no cache",
     )
     openvino_streams: int = Field(
-        # Measured by bench/core_bench.py: concurrent requests already overlap the detector and the
-        # recognizer, so one stream per model with all the process's threads is the fastest.
-        default=1, ge=1, le=64, description="OpenVINO inference streams per model (runs that proceed at once)",
+        # Measured by bench/core_bench.py: these models are small, and one run split over two threads spends
+        # much of its CPU time waiting (19.4 against 16.4 CPU ms per face for two single-threaded streams).
+        default=0, ge=0, le=64,
+        description="OpenVINO inference streams per model (runs that proceed at once), each with "
+                    "ONNX_THREADS / streams threads; 0 = one single-threaded stream per ONNX_THREADS",
     )
     batching: bool = Field(
         # Measured by bench/core_bench.py: on CPUs, concurrent requests already keep every core busy

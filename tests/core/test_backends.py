@@ -4,6 +4,7 @@ embeddings on every backend, and a clear refusal at start when the settings name
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 import subprocess
 import sys
 
@@ -146,3 +147,23 @@ def test_an_unwritable_cache_folder_only_costs_compile_time(tmp_path) -> None:
     options = RuntimeOptions(threads=1, use_gpu=False, backend="openvino", precision="f32", cache_dir=blocked / "cache")
     session = SessionFactory(options).create(MODELS_DIR / PACK.detector.file)
     assert not session.loaded_from_cache and session.get_inputs()
+
+
+@pytest.mark.parametrize("streams, expected_streams", [(0, 2), (1, 1)])
+def test_openvino_shares_the_thread_budget_among_its_streams(streams, expected_streams) -> None:
+    """By default one single-threaded stream per thread; OPENVINO_STREAMS=1 gives its one stream every thread."""
+    options = RuntimeOptions(threads=2, use_gpu=False, backend="openvino", precision="f32", streams=streams)
+    compiled = SessionFactory(options).create(MODELS_DIR / PACK.detector.file).compiled
+    assert compiled.get_property("NUM_STREAMS") == expected_streams
+    assert compiled.get_property("INFERENCE_NUM_THREADS") == 2
+
+
+def test_concurrent_runs_on_several_streams_give_each_request_its_own_answer() -> None:
+    options = RuntimeOptions(threads=2, use_gpu=False, backend="openvino", precision="f32")
+    recognizer = Recognizer(PACK.recognizer, MODELS_DIR / PACK.recognizer.file, SessionFactory(options))
+    crops = np.random.default_rng(1).integers(0, 256, (8, 1, 112, 112, 3), dtype=np.uint8)
+    alone = [recognizer.embed(crop) for crop in crops]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(recognizer.embed, crops))
+    for expected, actual in zip(alone, together):
+        np.testing.assert_allclose(actual, expected, atol=1e-5)
