@@ -146,6 +146,9 @@ def test_4_scaled_out_every_core_serves_and_both_api_servers_agree(stack: Compos
         answer = stack.recognize(key, lfw_image("Jacques_Chirac", 6))
         assert answer.status_code == 200, answer.text
         assert answer.json()["result"][0]["subjects"][0]["subject"] in ("Scaled", "Persistent")
+    # Listings one after another, so that the gateway's round robin gives them to every api server in turn
+    # (interleaved with the recognitions above, they could all land on the same one).
+    for _ in range(8):
         listed = requests.get(f"{stack.url}/api/v1/recognition/faces", headers={"x-api-key": key}, timeout=30)
         assert added["image_id"] in {face["image_id"] for face in listed.json()["faces"]}
     after = {core: core_calls(stack, core) for core in cores}
