@@ -75,6 +75,13 @@ export function toast(message, kind = "ok") {
   setTimeout(() => item.remove(), kind === "error" ? 8000 : 3000);
 }
 
+/** Whether a password and its repetition differ; if so the error area says so. */
+export function repeatDiffers(password, repeat, errors, message = "The two passwords differ") {
+  if (password.value === repeat.value) return false;
+  errors.show(new Error(message));
+  return true;
+}
+
 /** An inline error area: `show(error)` writes the error's message, `clear()` hides it. */
 export function errorArea() {
   const element = h("div", { class: "error-box", role: "alert", hidden: true });

@@ -1,7 +1,7 @@
 // The signed-in user's account: name, password, sessions.
 
 import { admin } from "../api.js";
-import { busy, errorArea, field, h, heading, replace, toast } from "../dom.js";
+import { busy, errorArea, field, h, heading, repeatDiffers, replace, toast } from "../dom.js";
 import { go } from "../nav.js";
 
 function nameForm(session) {
@@ -34,10 +34,7 @@ function passwordForm() {
     field("New password again", repeat), errors.element, h("div", {}, submit));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (fresh.value !== repeat.value) {
-      errors.show(new Error("The two new passwords differ"));
-      return;
-    }
+    if (repeatDiffers(fresh, repeat, errors, "The two new passwords differ")) return;
     const done = await busy(submit, () => admin("PUT", "/me/password", { oldPassword: old.value, newPassword: fresh.value })
       .then(() => true), errors);
     if (!done) return;

@@ -2,7 +2,7 @@
 // password, then signed in with it.
 
 import { admin } from "../api.js";
-import { busy, errorArea, field, h, replace } from "../dom.js";
+import { busy, errorArea, field, h, repeatDiffers, replace } from "../dom.js";
 import { go } from "../nav.js";
 
 export async function render(container, { token }, session) {
@@ -17,10 +17,7 @@ export async function render(container, { token }, session) {
     field("New password", password, "At least 8 characters"), field("New password again", repeat), errors.element, submit);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (password.value !== repeat.value) {
-      errors.show(new Error("The two passwords differ"));
-      return;
-    }
+    if (repeatDiffers(password, repeat, errors)) return;
     const user = await busy(submit, async () => {
       const { email } = await admin("POST", "/set-password", { token, password: password.value });
       return admin("POST", "/sign-in", { email, password: password.value });

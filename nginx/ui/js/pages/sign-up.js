@@ -1,7 +1,7 @@
 // Sign-up: a new account (the installation's first becomes its owner), then signed in.
 
 import { admin } from "../api.js";
-import { busy, errorArea, field, h, replace } from "../dom.js";
+import { busy, errorArea, field, h, repeatDiffers, replace } from "../dom.js";
 import { go } from "../nav.js";
 
 export async function render(container, params, session) {
@@ -27,10 +27,7 @@ export async function render(container, params, session) {
     h("p", { class: "muted" }, "Have an account? ", h("a", { href: "#/sign-in", text: "Sign in" })));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (password.value !== repeat.value) {
-      errors.show(new Error("The two passwords differ"));
-      return;
-    }
+    if (repeatDiffers(password, repeat, errors)) return;
     const user = await busy(submit, async () => {
       await admin("POST", "/sign-up", {
         email: email.value, password: password.value, firstName: firstName.value, lastName: lastName.value,
