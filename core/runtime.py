@@ -4,8 +4,8 @@ settings, the compiled-model cache, and batch-dynamic recognizers.
 Every model of a server runs on the same configuration, chosen once at start (:func:`choose_configuration`):
 the one the settings name, or with ``auto`` the fastest one that passes the accuracy gates on this CPU
 (bench/core_bench.py and bench/quantized.py measure them): onnxruntime's CUDA provider on GPUs, else
-OpenVINO, with the recognizer in bfloat16 where the CPU computes bfloat16 natively (AVX512-BF16, AMX), in
-float32 elsewhere; onnxruntime on the CPU when OpenVINO is not installed.
+OpenVINO, with the detector and the recognizer in bfloat16 where the CPU computes bfloat16 natively
+(AVX512-BF16, AMX), in float32 elsewhere; onnxruntime on the CPU when OpenVINO is not installed.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class Configuration:
 
     @property
     def precision(self) -> str:
-        """``f32`` or ``bf16`` when every model runs at it, else each role's, as ``calculator=bf16 detector=f32 ...``."""
+        """``f32`` or ``bf16`` when every model runs at it, else each role's, as ``detector=bf16 calculator=bf16 plugins=f32``."""
         values = set(self.precisions.values())
         if len(values) == 1:
             return values.pop()
@@ -117,10 +117,10 @@ def choose_configuration(options: RuntimeOptions, flags: frozenset[str] | None =
     """The configuration for ``options`` on a CPU with ``flags`` (this one's by default); raises
     BackendUnavailable when the settings name one that cannot run here.
 
-    ``auto`` puts the recognizer in bfloat16 where the CPU computes it natively (its embeddings stay within
-    cosine 0.999 of float32) and keeps the detector and the plugins in float32: the detector's five landmarks
-    move in bfloat16 enough to shift the aligned crop, which costs verification accuracy beyond the gate
-    (bench/results/quantized.json).
+    ``auto`` puts the detector and the recognizer in bfloat16 where the CPU computes it natively (embeddings
+    stay within cosine 0.999 of float32; the detector's last landmark convolutions stay in float32, see
+    core.detectors.landmark_heads) and keeps the plugins, whose thresholds were calibrated in float32, in
+    float32 (bench/results/quantized.json has the accuracy gates).
     """
     flags = cpu_flags() if flags is None else flags
     openvino = openvino_installed() if openvino is None else openvino
@@ -142,14 +142,14 @@ def choose_configuration(options: RuntimeOptions, flags: frozenset[str] | None =
         raise BackendUnavailable("INFERENCE_BACKEND=openvino but the openvino package is not installed: "
                                  "install the core extra (pip install '.[core]') or set INFERENCE_BACKEND=auto")
     if options.backend == "openvino" or (options.backend == "auto" and not cuda and openvino):
-        recognizer = "bf16" if bf16 and options.precision != "f32" else "f32"
-        precisions = {"detector": "bf16" if options.precision == "bf16" else "f32", "calculator": recognizer,
+        models = "bf16" if bf16 and options.precision != "f32" else "f32"
+        precisions = {"detector": models, "calculator": models,
                       "plugins": "bf16" if options.precision == "bf16" else "f32", **options.model_precisions}
         if options.backend == "openvino":
             how = "named by INFERENCE_BACKEND"
         elif precisions["calculator"] == "bf16":
-            how = ("chosen automatically: the CPU computes bfloat16 natively; OpenVINO with the recognizer in bf16 is "
-                   "the fastest configuration that passes the accuracy gates")
+            how = ("chosen automatically: the CPU computes bfloat16 natively; OpenVINO with the detector and the "
+                   "recognizer in bf16 is the fastest configuration that passes the accuracy gates")
         else:
             how = "chosen automatically: in float32 OpenVINO is the faster CPU backend (bench/results/core.json)"
         return Configuration("openvino", precisions, "CPU", how)
@@ -200,6 +200,11 @@ class SessionFactory:
         return view
 
     @property
+    def precision(self) -> ModelPrecision:
+        """The precision create() gives this factory's role's models."""
+        return self.configuration.precisions[self.role]
+
+    @property
     def execution_provider(self) -> str:
         return "OpenVINO CPU" if self._openvino else self.providers[0]
 
@@ -237,7 +242,7 @@ class SessionFactory:
         graph = self._openvino.read_model(str(model)) if isinstance(model, Path) else \
             self._openvino.read_model(model=model, weights=b"")
         compiled = self._openvino.compile_model(graph, "CPU", {
-            "INFERENCE_PRECISION_HINT": self.configuration.precisions[self.role],
+            "INFERENCE_PRECISION_HINT": self.precision,
             "INFERENCE_NUM_THREADS": self.options.threads,  # in all, shared out among the streams
             "NUM_STREAMS": self.options.openvino_streams,
             "PERFORMANCE_HINT": "LATENCY",
@@ -246,7 +251,7 @@ class SessionFactory:
         })
         session = OpenVinoSession(graph, compiled, requests=self.options.openvino_streams)
         log.info("OpenVINO %s (%s, %s): %s", "loaded from the compiled-model cache" if session.loaded_from_cache
-                 else "compiled", self.role, self.configuration.precisions[self.role],
+                 else "compiled", self.role, self.precision,
                  model.name if isinstance(model, Path) else f"a {len(model)}-byte model")
         return session
 

@@ -61,12 +61,12 @@ class CoreSettings(ServiceSettings):
     )
     inference_precision: Literal["auto", "f32", "bf16"] = Field(
         default="auto",
-        description="auto (the recognizer in bf16 with OpenVINO on CPUs with AVX512-BF16 or AMX, every other model "
-                    "in f32), f32 (every model) or bf16 (every model; OpenVINO only)",
+        description="auto (the detector and the recognizer in bf16 with OpenVINO on CPUs with AVX512-BF16 or AMX, "
+                    "the plugins in f32), f32 (every model) or bf16 (every model; OpenVINO only)",
     )
     model_precisions: dict[Literal["detector", "calculator", "plugins"], Literal["f32", "bf16"]] = Field(
         default_factory=dict,
-        description='Precision per model role over INFERENCE_PRECISION, as JSON: {"detector": "bf16"}',
+        description='Precision per model role over INFERENCE_PRECISION, as JSON: {"detector": "f32"}',
     )
     compiled_model_cache_dir: Path | None = Field(
         default=PROJECT_ROOT / "var" / "compiled-models",

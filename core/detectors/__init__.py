@@ -14,4 +14,4 @@ _KINDS: dict[str, type[Detector]] = {"scrfd": ScrfdDetector, "yunet": YunetDetec
 
 
 def build_detector(spec: DetectorSpec, model_path: Path, sessions: SessionFactory, max_side: int) -> Detector:
-    return _KINDS[spec.kind](spec, sessions.create(model_path), max_side)
+    return _KINDS[spec.kind].create(spec, model_path, sessions, max_side)

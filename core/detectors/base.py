@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from core.faces import DetectedFace
 from core.model_pack import DetectorSpec
+from core.runtime import Session, SessionFactory
 
 
 class Detector(ABC):
     """Finds faces in an RGB image; subclasses only prepare the input tensor and decode the outputs."""
 
-    def __init__(self, spec: DetectorSpec, session: ort.InferenceSession, max_side: int) -> None:
+    def __init__(self, spec: DetectorSpec, session: Session, max_side: int) -> None:
         self.spec = spec
         self.session = session
         self.max_side = max_side
         self.input_name = session.get_inputs()[0].name
+
+    @classmethod
+    def create(cls, spec: DetectorSpec, model_path: Path, sessions: SessionFactory, max_side: int) -> "Detector":
+        """The detector with its model loaded by ``sessions``."""
+        return cls(spec, sessions.create(model_path), max_side)
 
     def detect(self, image: np.ndarray, threshold: float) -> list[DetectedFace]:
         """Faces whose probability is above ``threshold``, in the coordinates of ``image``."""
@@ -32,9 +38,7 @@ class Detector(ABC):
         canvas = np.zeros((canvas_height, canvas_width, 3), dtype=np.uint8)
         canvas[: image.shape[0], : image.shape[1]] = image
         outputs = self.session.run(None, {self.input_name: self._input_tensor(canvas)})
-        boxes, scores, landmarks = self._decode(outputs, canvas_height, canvas_width)
-        keep = scores > threshold
-        boxes, scores, landmarks = boxes[keep], scores[keep], landmarks[keep]
+        boxes, scores, landmarks = self._decode(outputs, canvas_height, canvas_width, threshold)
         if len(scores) == 0:
             return []
         corners = boxes.copy()
@@ -67,18 +71,18 @@ class Detector(ABC):
         """NCHW float32 input for an RGB uint8 canvas."""
 
     @abstractmethod
-    def _decode(self, outputs: list[np.ndarray], height: int, width: int
+    def _decode(self, outputs: list[np.ndarray], height: int, width: int, threshold: float
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Boxes [N, 4] (x_min, y_min, x_max, y_max), scores [N] and landmarks [N, 5, 2] in canvas pixels."""
+        """Boxes [N, 4] (x_min, y_min, x_max, y_max), scores [N] and landmarks [N, 5, 2] in canvas pixels of the
+        N anchors whose score is above ``threshold``."""
 
 
 def _round_up(value: int, multiple: int) -> int:
     return max(multiple, (value + multiple - 1) // multiple * multiple)
 
 
-def grid_centres(height: int, width: int, stride: int, per_cell: int) -> np.ndarray:
-    """Top-left corners (x, y) of every stride cell, row by row, each repeated ``per_cell`` times."""
-    rows, cols = height // stride, width // stride
-    ys, xs = np.mgrid[:rows, :cols]
-    centres = np.stack([xs, ys], axis=-1).reshape(-1, 2).astype(np.float32) * stride
-    return np.repeat(centres, per_cell, axis=0)
+def anchor_corners(anchors: np.ndarray, width: int, stride: int, per_cell: int) -> np.ndarray:
+    """Top-left corners (x, y) [N, 2] of the stride cells of ``anchors`` (indices into the row-by-row list of
+    cells, each holding ``per_cell`` anchors) on a canvas ``width`` pixels wide."""
+    rows, cols = np.divmod(anchors // per_cell, width // stride)
+    return np.stack([cols, rows], axis=1).astype(np.float32) * stride

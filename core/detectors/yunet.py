@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.detectors.base import Detector, grid_centres
+from core.detectors.base import Detector, anchor_corners
 
 STRIDES = (8, 16, 32)
 
@@ -19,19 +19,21 @@ class YunetDetector(Detector):
     def _input_tensor(self, canvas: np.ndarray) -> np.ndarray:
         return canvas[:, :, ::-1].astype(np.float32).transpose(2, 0, 1)[np.newaxis]
 
-    def _decode(self, outputs, height, width):
+    def _decode(self, outputs, height, width, threshold):
         outputs = [outputs[i] for i in self._order]
         count = len(STRIDES)
         boxes, scores, landmarks = [], [], []
         for level, stride in enumerate(STRIDES):
-            corners = grid_centres(height, width, stride, 1)
             classes = np.clip(outputs[level].reshape(-1), 0, 1)
             objectness = np.clip(outputs[count + level].reshape(-1), 0, 1)
-            raw_boxes = outputs[2 * count + level].reshape(-1, 4)
-            raw_points = outputs[3 * count + level].reshape(-1, 5, 2)
+            level_scores = np.sqrt(classes * objectness)
+            anchors = np.flatnonzero(level_scores > threshold)
+            corners = anchor_corners(anchors, width, stride, 1)
+            raw_boxes = outputs[2 * count + level].reshape(-1, 4)[anchors]
+            raw_points = outputs[3 * count + level].reshape(-1, 5, 2)[anchors]
             centres = corners + raw_boxes[:, :2] * stride
             sizes = np.exp(raw_boxes[:, 2:]) * stride
-            scores.append(np.sqrt(classes * objectness))
+            scores.append(level_scores[anchors])
             boxes.append(np.concatenate([centres - sizes / 2, centres + sizes / 2], axis=1))
             landmarks.append(corners[:, np.newaxis, :] + raw_points * stride)
         return np.concatenate(boxes), np.concatenate(scores), np.concatenate(landmarks)

@@ -35,20 +35,20 @@ def _choose(flags: frozenset[str], backend: str = "auto", precision: str = "auto
 
 
 @pytest.mark.parametrize("flags", [ZEN4, SAPPHIRE_RAPIDS])
-def test_auto_picks_openvino_with_a_bf16_recognizer_where_the_cpu_computes_bfloat16(flags) -> None:
+def test_auto_picks_openvino_with_a_bf16_detector_and_recognizer_where_the_cpu_computes_bfloat16(flags) -> None:
     chosen = _choose(flags)
     assert (chosen.backend, chosen.device) == ("openvino", "CPU")
-    assert chosen.precisions == {"detector": "f32", "calculator": "bf16", "plugins": "f32"}
-    assert chosen.precision == "detector=f32 calculator=bf16 plugins=f32"
+    assert chosen.precisions == {"detector": "bf16", "calculator": "bf16", "plugins": "f32"}
+    assert chosen.precision == "detector=bf16 calculator=bf16 plugins=f32"
     assert chosen.reason.startswith("chosen automatically")
 
 
 def test_precision_is_set_for_every_model_or_per_role() -> None:
     assert _choose(ZEN4, precision="bf16").precision == "bf16"
     assert _choose(ZEN4, backend="openvino", precision="f32").precision == "f32"
-    options = RuntimeOptions(threads=1, use_gpu=False, model_precisions={"detector": "bf16"})
+    options = RuntimeOptions(threads=1, use_gpu=False, model_precisions={"detector": "f32"})
     chosen = choose_configuration(options, ZEN4, openvino=True, cuda=False)
-    assert chosen.precisions == {"detector": "bf16", "calculator": "bf16", "plugins": "f32"}
+    assert chosen.precisions == {"detector": "f32", "calculator": "bf16", "plugins": "f32"}
 
 
 @pytest.mark.parametrize("flags", [SKYLAKE, HASWELL, frozenset()])
