@@ -1,7 +1,8 @@
 """Accuracy gates of the inference configurations, measured through the server's own pipeline.
 
 Each configuration (today's onnxruntime float32, OpenVINO float32, and where the CPU computes bfloat16
-natively OpenVINO with the recognizer in bfloat16 and with every model in bfloat16) runs core.pipeline.FacePipeline in this process, as `python -m core` does, on ../shared/data:
+natively OpenVINO with the recognizer in bfloat16, and with the detector too: its landmark convolutions in
+float32) runs core.pipeline.FacePipeline in this process, as `python -m core` does, on ../shared/data:
 
 - LFW dev: every image's largest face at det_prob_threshold 0.3 (as bench.calibrate); the official pairs
   give the 10-fold verification accuracy (cosine score, threshold chosen on nine folds), all pairs the TAR
@@ -54,8 +55,10 @@ def candidates() -> dict[str, dict[str, str]]:
     found = {"onnxruntime_f32": {"inference_backend": "onnxruntime"},
              "openvino_f32": {"inference_backend": "openvino", "inference_precision": "f32"}}
     if has_native_bf16():
-        found["openvino_bf16_recognizer"] = {"inference_backend": "openvino", "inference_precision": "auto"}
-        found["openvino_bf16"] = {"inference_backend": "openvino", "inference_precision": "bf16"}
+        found["openvino_bf16_recognizer"] = {"inference_backend": "openvino", "inference_precision": "auto",
+                                             "model_precisions": {"detector": "f32"}}
+        found["openvino_bf16_detector_and_recognizer"] = {"inference_backend": "openvino",
+                                                          "inference_precision": "auto"}
     return found
 
 
@@ -208,7 +211,8 @@ def measure_all(quick: bool) -> dict[str, dict[str, object]]:
     chosen = candidates()
     if quick:  # today's and the new default only
         chosen = {name: options for name, options in chosen.items()
-                  if name == "onnxruntime_f32" or options.get("inference_precision") in ("auto", None)}
+                  if name == "onnxruntime_f32" or (options.get("inference_precision") in ("auto", None)
+                                                   and "model_precisions" not in options)}
     for name, options in chosen.items():
         print(f"quantized: {name}", flush=True)
         measured[name], embeddings[name] = measure(options, paths, by_identity, quick)
