@@ -113,7 +113,7 @@ def landmarks_106(pipeline: FacePipeline, repeats: int) -> dict[str, object]:
 def run(quick: bool) -> dict[str, object]:
     settings = CoreSettings(model_pack=PACK, models_dir=MODELS_DIR, batching=False)
     pack = load_pack(PACK)
-    sessions = SessionFactory(runtime_options(settings))
+    sessions = SessionFactory(runtime_options(settings, pack))
     pipeline = FacePipeline(settings, pack, ensure_models(pack, MODELS_DIR, fetch=False), sessions)
     repeats = 1 if quick else 3
     try:

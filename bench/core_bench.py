@@ -4,12 +4,15 @@ against the plain insightface pipeline.
 Run with `make bench` (or `.venv/bin/python -m bench.core_bench [--quick]`). The same images go through:
 
 - our server, started as `python -m core` and called over a real gRPC channel, in each configuration of
-  CONFIGURATIONS: `today` (onnxruntime float32, batching off: the default before OpenVINO),
-  `new_default` (the settings' defaults: INFERENCE_BACKEND=auto picks for this CPU), the new default with
-  batching on, `openvino_f32` (OpenVINO told not to use bfloat16: what a CPU without AVX512-BF16 or
-  AMX gets from OpenVINO), `bf16_recognizer_only` (the new default with the detector in float32: the default
-  before the detector's landmark convolutions were kept in float32) and `one_stream` (the new default with OpenVINO's earlier layout: one stream per
-  model running on every thread, instead of one single-threaded stream per thread);
+  CONFIGURATIONS: `today` (onnxruntime float32, batching off: the default before OpenVINO), `new_default`
+  (the settings' defaults: INFERENCE_BACKEND=auto picks for this CPU), the new default with batching on,
+  `openvino_f32` (OpenVINO in float32 only: what a CPU without bfloat16 or int8 dot products gets),
+  `int8_without_bf16` (the detector in float32, the recognizer in int8: a CPU with VNNI but without
+  bfloat16), where the CPU computes bfloat16 `previous_default` (the recognizer in bfloat16, the rest in
+  float32: the default before the detector's landmark convolutions were kept in float32 and before int8) and
+  `bf16` (the detector and the recognizer in bfloat16), and `one_stream` (the new default with OpenVINO's
+  earlier layout: one stream per model running on every thread, instead of one single-threaded stream per
+  thread);
 - the plain insightface 2.1 pipeline in this process: SCRFD detection (det_500m, 640x640),
   norm_crop alignment and the ArcFace recognizer (w600k_mbf) called face by face.
 
@@ -49,7 +52,7 @@ from insightface.utils import face_align
 
 from bench.machine import machine_info
 from bench.output import results_dir, write_json
-from core.cpu_features import inference_features
+from core.cpu_features import has_native_bf16, has_native_int8, inference_features
 from proto import core_pb2 as pb
 from tests.support.core_process import CoreProcess
 from tests.support.paths import DATA_DIR, MODELS_DIR
@@ -64,12 +67,18 @@ CONFIGURATIONS: dict[str, dict[str, object]] = {
     NEW_DEFAULT: {},
     "new_default_batching": {"batching": True},
     "openvino_f32": {"inference_backend": "openvino", "inference_precision": "f32"},
-    "bf16_recognizer_only": {"model_precisions": '{"detector": "f32"}'},
+    "int8_without_bf16": {"model_precisions": '{"detector": "f32", "calculator": "int8"}'},
+    "previous_default": {"model_precisions": '{"detector": "f32", "calculator": "bf16"}'},
+    "bf16": {"model_precisions": '{"calculator": "bf16"}'},
     "one_stream": {"openvino_streams": 1},
 }
+# They run only where the CPU computes bfloat16, or has int8 dot products.
+BF16_CONFIGURATIONS, INT8_CONFIGURATIONS = ("previous_default", "bf16"), ("int8_without_bf16",)
 QUICK_CONFIGURATIONS = (TODAY, NEW_DEFAULT)
 LABELS = {TODAY: "today (onnxruntime f32)", NEW_DEFAULT: "new default", "new_default_batching": "new, batching on",
-          "openvino_f32": "OpenVINO f32 (no bf16)", "bf16_recognizer_only": "new, detector in f32",
+          "openvino_f32": "OpenVINO f32 (no bf16, no int8)",
+          "int8_without_bf16": "int8 recognizer, f32 detector", "previous_default": "previous default (bf16 recognizer)",
+          "bf16": "detector and recognizer in bf16",
           "one_stream": "new, 1 stream x 2 threads", BASELINE: "insightface"}
 TARGET_SPEEDUP_VS_TODAY = 2.0
 TARGET_SPEEDUP = 3.0
@@ -346,7 +355,9 @@ def run(quick: bool, repeats: int) -> dict[str, object]:
     paths = image_paths(quick)
     images = load_images(paths)
     levels = QUICK_CONCURRENCY if quick else CONCURRENCY
-    names = list(QUICK_CONFIGURATIONS if quick else CONFIGURATIONS)
+    names = list(QUICK_CONFIGURATIONS) if quick else [
+        name for name in CONFIGURATIONS if (name not in BF16_CONFIGURATIONS or has_native_bf16())
+        and (name not in INT8_CONFIGURATIONS or has_native_int8())]
     machine = machine_info()
     print(f"{len(images)} images, best of {repeats} run(s) per level, "
           f"load average {machine['load_average_at_start']}", flush=True)

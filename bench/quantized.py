@@ -1,8 +1,8 @@
 """Accuracy gates of the inference configurations, measured through the server's own pipeline.
 
-Each configuration (today's onnxruntime float32, OpenVINO float32, and where the CPU computes bfloat16
-natively OpenVINO with the recognizer in bfloat16, and with the detector too: its landmark convolutions in
-float32) runs core.pipeline.FacePipeline in this process, as `python -m core` does, on ../shared/data:
+Each configuration (today's onnxruntime float32, OpenVINO float32; where the CPU computes bfloat16 natively
+OpenVINO with the recognizer in bfloat16, and with the detector too, its landmark convolutions in float32;
+where it has int8 dot products, the recognizer in int8 with the pack's calibration) runs core.pipeline.FacePipeline in this process, as `python -m core` does, on ../shared/data:
 
 - LFW dev: every image's largest face at det_prob_threshold 0.3 (as bench.calibrate); the official pairs
   give the 10-fold verification accuracy (cosine score, threshold chosen on nine folds), all pairs the TAR
@@ -14,7 +14,9 @@ float32) runs core.pipeline.FacePipeline in this process, as `python -m core` do
 
 A configuration passes when, against today's float configuration, verification is within 0.1 point, TAR at
 FAR 1e-4 within 0.3 point, rank-1 within 0.2 point, and detection misses no more and finds no more extra
-faces. Faces/s come from bench.core_bench's report of the same run. Writes quantized.json.
+faces. Each configuration also gets the TAR at FAR 1e-4 of the pairs with one image embedded in today's float
+configuration (`tar_at_far_1e-4_against_float_gallery`: collections enrolled before a change of configuration).
+Faces/s come from bench.core_bench's report of the same run. Writes quantized.json.
 
     python -m bench.quantized [--quick] [--core-json PATH] [--out DIR]
 """
@@ -34,11 +36,11 @@ from bench.accuracy import detection_images, nose_matches
 from bench.lfw import LFW_DIR, images_by_identity, official_pairs
 from bench.output import results_dir, write_json
 from bench.stats import tar_at_far, ten_fold_accuracy
-from core.cpu_features import has_native_bf16, inference_features
+from core.cpu_features import has_native_bf16, has_native_int8, inference_features
 from core.model_fetch import ensure_models
 from core.model_pack import load_pack
 from core.pipeline import FacePipeline, ImageRequest
-from core.runtime import RuntimeOptions, SessionFactory, choose_configuration, runtime_options
+from core.runtime import SessionFactory, choose_configuration, runtime_options
 from core.settings import CoreSettings
 from tests.support.paths import MODELS_DIR
 
@@ -50,23 +52,34 @@ LFW_REQUEST = {"limit": 1, "det_prob_threshold": 0.3}
 GATES = {"verify_accuracy": 0.001, "tar_at_far_1e-4": 0.003, "rank1": 0.002}
 
 
-def candidates() -> dict[str, dict[str, str]]:
-    """Configuration name -> its settings; bf16 ones only where this CPU computes bfloat16 natively."""
-    found = {"onnxruntime_f32": {"inference_backend": "onnxruntime"},
-             "openvino_f32": {"inference_backend": "openvino", "inference_precision": "f32"}}
+def candidates() -> dict[str, dict[str, object]]:
+    """Configuration name -> its settings; bf16 and int8 ones only where this CPU computes them natively."""
+    found: dict[str, dict[str, object]] = {
+        "onnxruntime_f32": {"inference_backend": "onnxruntime"},
+        "openvino_f32": {"inference_backend": "openvino", "inference_precision": "f32"},
+    }
     if has_native_bf16():
-        found["openvino_bf16_recognizer"] = {"inference_backend": "openvino", "inference_precision": "auto",
-                                             "model_precisions": {"detector": "f32"}}
-        found["openvino_bf16_detector_and_recognizer"] = {"inference_backend": "openvino",
-                                                          "inference_precision": "auto"}
+        # The default before the detector's landmark convolutions were kept in float32, and before int8.
+        found["openvino_bf16_recognizer"] = {"inference_backend": "openvino",
+                                             "model_precisions": {"detector": "f32", "calculator": "bf16"}}
+        found["openvino_bf16"] = {"inference_backend": "openvino", "model_precisions": {"calculator": "bf16"}}
+    if has_native_int8():
+        found["openvino_int8_recognizer"] = {"inference_backend": "openvino"}
     return found
+
+
+def configuration_of(options: dict[str, object]) -> tuple[str, str]:
+    """The backend and precision a server started with these settings runs on this CPU."""
+    settings = CoreSettings(model_pack=PACK, models_dir=MODELS_DIR, **options)
+    chosen = choose_configuration(runtime_options(settings, load_pack(PACK)))
+    return chosen.backend, chosen.precision
 
 
 def build_pipeline(options: dict[str, str]) -> FacePipeline:
     settings = CoreSettings(model_pack=PACK, models_dir=MODELS_DIR, batching=False, **options)
     pack = load_pack(PACK)
     return FacePipeline(settings, pack, ensure_models(pack, MODELS_DIR, fetch=False),
-                        SessionFactory(runtime_options(settings)))
+                        SessionFactory(runtime_options(settings, pack)))
 
 
 def embed_images(pipeline: FacePipeline, paths: list[str]) -> dict[str, np.ndarray]:
@@ -199,6 +212,20 @@ def embedding_agreement(reference: dict[str, np.ndarray], other: dict[str, np.nd
             "cosine_min": round(float(cosines.min()), 6)}
 
 
+def mixed_tar(gallery: dict[str, np.ndarray], probes: dict[str, np.ndarray],
+              by_identity: dict[str, list[str]]) -> float | None:
+    """TAR at FAR 1e-4 over every pair with one image embedded by today's float configuration and the other by
+    the candidate: how collections enrolled before a change of configuration fare after it."""
+    identity_of = {path: name for name, files in by_identity.items() for path in files}
+    common = sorted(set(gallery) & set(probes))
+    scores = np.stack([gallery[path] for path in common]) @ np.stack([probes[path] for path in common]).T
+    identities = np.array([identity_of[path] for path in common])
+    upper = np.triu_indices(len(common), 1)
+    same = (identities[:, np.newaxis] == identities[np.newaxis, :])[upper]
+    tar = tar_at_far(scores[upper][same], scores[upper][~same], 1e-4)
+    return None if tar is None else round(tar, 5)
+
+
 def measure_all(quick: bool) -> dict[str, dict[str, object]]:
     """Every configuration's accuracy figures, gates and agreement with today's float embeddings."""
     by_identity = images_by_identity()
@@ -210,9 +237,9 @@ def measure_all(quick: bool) -> dict[str, dict[str, object]]:
     measured, embeddings = {}, {}
     chosen = candidates()
     if quick:  # today's and the new default only
+        default = configuration_of({})
         chosen = {name: options for name, options in chosen.items()
-                  if name == "onnxruntime_f32" or (options.get("inference_precision") in ("auto", None)
-                                                   and "model_precisions" not in options)}
+                  if name == "onnxruntime_f32" or configuration_of(options) == default}
     for name, options in chosen.items():
         print(f"quantized: {name}", flush=True)
         measured[name], embeddings[name] = measure(options, paths, by_identity, quick)
@@ -221,6 +248,8 @@ def measure_all(quick: bool) -> dict[str, dict[str, object]]:
         figures["failed_gates"] = failed_gates(figures["gates"])
         figures["gates_passed"] = not figures["failed_gates"]
         figures["embeddings_vs_float"] = embedding_agreement(embeddings["onnxruntime_f32"], embeddings[name])
+        figures["tar_at_far_1e-4_against_float_gallery"] = mixed_tar(embeddings["onnxruntime_f32"], embeddings[name],
+                                                                     by_identity)
     return measured
 
 
@@ -231,9 +260,9 @@ def run(quick: bool, core: dict | None, measured: dict[str, dict[str, object]] |
     faces_per_second = speeds(core)
     for figures in measured.values():
         figures["faces_per_second"] = faces_per_second.get((figures["backend"], figures["precision"]))
-    chosen = choose_configuration(RuntimeOptions(threads=1, use_gpu=False))
+    backend, precision = configuration_of({})
     default_name = next(name for name, figures in measured.items()
-                        if (figures["backend"], figures["precision"]) == (chosen.backend, chosen.precision))
+                        if (figures["backend"], figures["precision"]) == (backend, precision))
     default = measured[default_name]
     passing = [name for name, figures in measured.items() if figures["gates_passed"] and figures["faces_per_second"]]
     fastest = max(passing, key=lambda name: measured[name]["faces_per_second"], default=None)
@@ -248,8 +277,8 @@ def run(quick: bool, core: dict | None, measured: dict[str, dict[str, object]] |
         "speedup_vs_float": _ratio(default["faces_per_second"], reference["faces_per_second"]),
         "speedup_vs_insightface": _ratio(default["faces_per_second"], insightface),
         "cpu_features": inference_features(),
-        "backend": chosen.backend,
-        "precision": chosen.precision,
+        "backend": backend,
+        "precision": precision,
         "default_configuration": default_name,
         "default_is_fastest_passing": fastest == default_name,
         "fastest_passing": fastest,

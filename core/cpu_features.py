@@ -1,4 +1,4 @@
-"""What the CPU can do that matters for inference speed: AVX2, AVX-512 VNNI, bfloat16 (AVX512-BF16, AMX)."""
+"""What the CPU can do that matters for inference speed: AVX2, int8 dot products (VNNI, AMX), bfloat16 (AVX512-BF16, AMX)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 # /proc/cpuinfo flag names of the features the backend choice and the benchmarks care about.
 INFERENCE_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
 BF16_FEATURES = ("avx512_bf16", "amx_bf16")
+INT8_FEATURES = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
 @cache
@@ -33,3 +34,9 @@ def has_native_bf16(flags: frozenset[str] | None = None) -> bool:
     """Whether the CPU computes in bfloat16 natively (AVX512-BF16 or AMX), so bf16 inference pays off."""
     present = cpu_flags() if flags is None else flags
     return any(feature in present for feature in BF16_FEATURES)
+
+
+def has_native_int8(flags: frozenset[str] | None = None) -> bool:
+    """Whether the CPU has int8 dot-product instructions (VNNI or AMX), so int8 inference pays off."""
+    present = cpu_flags() if flags is None else flags
+    return any(feature in present for feature in INT8_FEATURES)

@@ -8,11 +8,14 @@ similarity coefficients and licence, so that switching packs is one setting and 
 from __future__ import annotations
 
 import hashlib
+import logging
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+log = logging.getLogger(__name__)
 
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
 
@@ -65,6 +68,10 @@ class RecognizerSpec(ModelFile):
         default=(), description="(similarity, share of impostor comparisons reaching it) measured on LFW-dev, "
                                 "similarity ascending; similarity_threshold=auto is derived from it",
     )
+    int8_calibration: Path | None = Field(
+        default=None, description="activation ranges for running the recognizer in int8 (core.int8), relative to "
+                                  "the pack file's folder; written by bench/int8_calibration.py",
+    )
 
 
 class PluginSpec(ModelFile):
@@ -110,9 +117,19 @@ def load_pack(name_or_path: str) -> ModelPack:
         known = ", ".join(sorted(p.stem for p in PACKS_DIR.glob("*.toml")))
         raise PackError(f"Model pack {name_or_path!r} not found (known packs: {known}; or give a .toml path)")
     try:
-        return ModelPack.model_validate(tomllib.loads(path.read_text()))
+        pack = ModelPack.model_validate(tomllib.loads(path.read_text()))
     except (tomllib.TOMLDecodeError, ValidationError) as error:
         raise PackError(f"Model pack {path} is malformed: {error}") from None
+    calibration = pack.recognizer.int8_calibration
+    if calibration is None:
+        return pack
+    found = path.parent / calibration
+    if not found.is_file():
+        log.warning("Model pack %s: the recognizer's int8 calibration %s is missing; the recognizer will not run "
+                    "in int8", path, found)
+        found = None
+    recognizer = pack.recognizer.model_copy(update={"int8_calibration": found})
+    return pack.model_copy(update={"recognizer": recognizer})
 
 
 def sha256_of(path: Path) -> str:

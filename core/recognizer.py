@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.int8 import int8_model
 from core.model_pack import RecognizerSpec
 from core.runtime import SessionFactory, with_dynamic_batch
 
@@ -17,7 +18,10 @@ class Recognizer:
     def __init__(self, spec: RecognizerSpec, model_path: Path, sessions: SessionFactory) -> None:
         self.spec = spec
         dynamic_model = with_dynamic_batch(model_path)
-        self.session = sessions.create(dynamic_model if dynamic_model is not None else model_path)
+        model = dynamic_model if dynamic_model is not None else model_path
+        if sessions.precision == "int8":
+            model = int8_model(model, spec.int8_calibration)
+        self.session = sessions.create(model)
         self.input_name = self.session.get_inputs()[0].name
         self._mean = np.array(spec.mean, dtype=np.float32)
         self._scale = 1.0 / np.array(spec.std, dtype=np.float32)
@@ -34,12 +38,16 @@ class Recognizer:
             raw = np.concatenate([self._run(crops[i:i + 1]) for i in range(len(crops))])
         return raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12)
 
-    def _run(self, crops: np.ndarray) -> np.ndarray:
+    def input_tensor(self, crops: np.ndarray) -> np.ndarray:
+        """The model's input for aligned RGB uint8 crops [N, S, S, 3]."""
         pixels = crops[..., ::-1] if self.spec.colour == "BGR" else crops
         tensor = (pixels.astype(np.float32) - self._mean) * self._scale
         if self.spec.layout == "NCHW":
             tensor = tensor.transpose(0, 3, 1, 2)
-        return self.session.run(None, {self.input_name: np.ascontiguousarray(tensor)})[0].reshape(len(crops), -1)
+        return np.ascontiguousarray(tensor)
+
+    def _run(self, crops: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: self.input_tensor(crops)})[0].reshape(len(crops), -1)
 
     def _computes_rows_independently(self) -> bool:
         """Whether a batch gives the same rows as one-by-one runs (a graph may mix rows or reject N > 1)."""

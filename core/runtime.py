@@ -22,9 +22,10 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from core.cpu_features import BF16_FEATURES, cpu_flags, has_native_bf16, inference_features
+from core.cpu_features import BF16_FEATURES, INT8_FEATURES, cpu_flags, has_native_bf16, has_native_int8, inference_features
 
 if TYPE_CHECKING:
+    from core.model_pack import ModelPack
     from core.settings import CoreSettings
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class Session(Protocol):
 
 
 ROLES = ("detector", "calculator", "plugins")
-ModelPrecision = Literal["f32", "bf16"]
+ModelPrecision = Literal["f32", "bf16", "int8"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class RuntimeOptions:
     streams: int = 0  # OpenVINO streams per model; 0 = one per thread, each run single-threaded
     # Role (detector, calculator, plugins) -> precision, over the automatic choice.
     model_precisions: dict[str, ModelPrecision] = field(default_factory=dict)
+    # Whether the pack ships the recognizer's int8 calibration (core.int8), so that it can run in int8.
+    int8_calibrated: bool = False
 
     @staticmethod
     def automatic_threads(processes_per_host: int) -> int:
@@ -96,12 +99,13 @@ class Configuration:
         return " ".join(f"{role}={self.precisions[role]}" for role in ROLES)
 
 
-def runtime_options(settings: "CoreSettings") -> RuntimeOptions:
-    """The runtime options the settings ask for, with the automatic thread count filled in."""
+def runtime_options(settings: "CoreSettings", pack: "ModelPack") -> RuntimeOptions:
+    """The runtime options the settings ask for for ``pack``, with the automatic thread count filled in."""
     threads = settings.onnx_threads or RuntimeOptions.automatic_threads(settings.processes_per_host)
     return RuntimeOptions(threads=threads, use_gpu=settings.use_gpu, backend=settings.inference_backend,
                           precision=settings.inference_precision, cache_dir=settings.compiled_model_cache_dir,
-                          streams=settings.openvino_streams, model_precisions=dict(settings.model_precisions))
+                          streams=settings.openvino_streams, model_precisions=dict(settings.model_precisions),
+                          int8_calibrated=pack.recognizer.int8_calibration is not None)
 
 
 def openvino_installed() -> bool:
@@ -117,39 +121,29 @@ def choose_configuration(options: RuntimeOptions, flags: frozenset[str] | None =
     """The configuration for ``options`` on a CPU with ``flags`` (this one's by default); raises
     BackendUnavailable when the settings name one that cannot run here.
 
-    ``auto`` puts the detector and the recognizer in bfloat16 where the CPU computes it natively (embeddings
-    stay within cosine 0.999 of float32; the detector's last landmark convolutions stay in float32, see
-    core.detectors.landmark_heads) and keeps the plugins, whose thresholds were calibrated in float32, in
-    float32 (bench/results/quantized.json has the accuracy gates).
+    ``auto`` puts the detector in bfloat16 where the CPU computes it natively (its last landmark convolutions
+    stay in float32, see core.detectors.landmark_heads), the recognizer in int8 where the CPU has int8 dot
+    products (VNNI, AMX) and the pack ships its calibration (core.int8), else in bfloat16 where the CPU has it,
+    and keeps the plugins, whose thresholds were calibrated in float32, in float32. Every one of these passes the
+    accuracy gates of bench/results/quantized.json.
     """
     flags = cpu_flags() if flags is None else flags
     openvino = openvino_installed() if openvino is None else openvino
     cuda = (options.use_gpu and cuda_available()) if cuda is None else cuda
-    bf16 = has_native_bf16(flags)
-    unknown = set(options.model_precisions) - set(ROLES)
-    if unknown:
-        raise BackendUnavailable(f"MODEL_PRECISIONS names {', '.join(sorted(unknown))}: the roles are {', '.join(ROLES)}")
-    asked_bf16 = options.precision == "bf16" or "bf16" in options.model_precisions.values()
-    if asked_bf16 and options.backend == "onnxruntime":
-        raise BackendUnavailable("bf16 (INFERENCE_PRECISION or MODEL_PRECISIONS) needs INFERENCE_BACKEND=openvino "
-                                 "(or auto): onnxruntime computes in float32 here")
-    if asked_bf16 and not bf16:
-        raise BackendUnavailable(
-            f"bf16 (INFERENCE_PRECISION or MODEL_PRECISIONS) needs a CPU that computes bfloat16 natively "
-            f"({' or '.join(BF16_FEATURES)}); this one has "
-            f"{', '.join(inference_features(flags)) or 'none of the inference features'}: use f32 or auto")
+    _check_named_precisions(options, flags)
     if options.backend == "openvino" and not openvino:
         raise BackendUnavailable("INFERENCE_BACKEND=openvino but the openvino package is not installed: "
                                  "install the core extra (pip install '.[core]') or set INFERENCE_BACKEND=auto")
     if options.backend == "openvino" or (options.backend == "auto" and not cuda and openvino):
-        models = "bf16" if bf16 and options.precision != "f32" else "f32"
-        precisions = {"detector": models, "calculator": models,
+        bf16 = "bf16" if has_native_bf16(flags) and options.precision != "f32" else "f32"
+        int8 = has_native_int8(flags) and options.int8_calibrated and options.precision == "auto"
+        precisions = {"detector": bf16, "calculator": "int8" if int8 else bf16,
                       "plugins": "bf16" if options.precision == "bf16" else "f32", **options.model_precisions}
         if options.backend == "openvino":
             how = "named by INFERENCE_BACKEND"
-        elif precisions["calculator"] == "bf16":
-            how = ("chosen automatically: the CPU computes bfloat16 natively; OpenVINO with the detector and the "
-                   "recognizer in bf16 is the fastest configuration that passes the accuracy gates")
+        elif set(precisions.values()) != {"f32"}:
+            how = (f"chosen automatically: the CPU computes {' and '.join(sorted(set(precisions.values()) - {'f32'}))} "
+                   "natively; OpenVINO at these precisions is the fastest configuration that passes the accuracy gates")
         else:
             how = "chosen automatically: in float32 OpenVINO is the faster CPU backend (bench/results/core.json)"
         return Configuration("openvino", precisions, "CPU", how)
@@ -161,6 +155,34 @@ def choose_configuration(options: RuntimeOptions, flags: frozenset[str] | None =
     else:
         how = "chosen automatically: the openvino package is not installed"
     return Configuration("onnxruntime", {role: "f32" for role in ROLES}, device, how)
+
+
+def _check_named_precisions(options: RuntimeOptions, flags: frozenset[str]) -> None:
+    """Raises BackendUnavailable when INFERENCE_PRECISION or MODEL_PRECISIONS name what cannot run here."""
+    unknown = set(options.model_precisions) - set(ROLES)
+    if unknown:
+        raise BackendUnavailable(f"MODEL_PRECISIONS names {', '.join(sorted(unknown))}: the roles are {', '.join(ROLES)}")
+    named = {options.precision, *options.model_precisions.values()}
+    reduced = sorted(named & {"bf16", "int8"})
+    if reduced and options.backend == "onnxruntime":
+        raise BackendUnavailable(f"{' and '.join(reduced)} (INFERENCE_PRECISION or MODEL_PRECISIONS) needs "
+                                 "INFERENCE_BACKEND=openvino (or auto): onnxruntime computes in float32 here")
+    features = ', '.join(inference_features(flags)) or 'none of the inference features'
+    if "bf16" in named and not has_native_bf16(flags):
+        raise BackendUnavailable(
+            f"bf16 (INFERENCE_PRECISION or MODEL_PRECISIONS) needs a CPU that computes bfloat16 natively "
+            f"({' or '.join(BF16_FEATURES)}); this one has {features}: use f32 or auto")
+    int8_roles = [role for role, precision in options.model_precisions.items() if precision == "int8"]
+    if not int8_roles:
+        return
+    if int8_roles != ["calculator"]:
+        raise BackendUnavailable("int8 (MODEL_PRECISIONS) is for the recognizer only: {\"calculator\": \"int8\"}")
+    if not has_native_int8(flags):
+        raise BackendUnavailable(f"int8 (MODEL_PRECISIONS) needs a CPU with int8 dot products "
+                                 f"({' or '.join(INT8_FEATURES)}); this one has {features}: use f32 or auto")
+    if not options.int8_calibrated:
+        raise BackendUnavailable("int8 (MODEL_PRECISIONS) needs the recognizer's int8 calibration, which this pack "
+                                 "does not ship (recognizer.int8_calibration; bench/int8_calibration.py writes it)")
 
 
 class SessionFactory:
@@ -242,7 +264,8 @@ class SessionFactory:
         graph = self._openvino.read_model(str(model)) if isinstance(model, Path) else \
             self._openvino.read_model(model=model, weights=b"")
         compiled = self._openvino.compile_model(graph, "CPU", {
-            "INFERENCE_PRECISION_HINT": self.precision,
+            # An int8 graph carries its own precision (its QDQ nodes); the hint is for whatever is left in float.
+            "INFERENCE_PRECISION_HINT": "f32" if self.precision == "int8" else self.precision,
             "INFERENCE_NUM_THREADS": self.options.threads,  # in all, shared out among the streams
             "NUM_STREAMS": self.options.openvino_streams,
             "PERFORMANCE_HINT": "LATENCY",

@@ -96,7 +96,7 @@ def serve(settings: CoreSettings, pack: ModelPack) -> None:
 
 def _load_pipeline(settings: CoreSettings, pack: ModelPack) -> FacePipeline:
     model_paths = ensure_models(pack, settings.models_dir, settings.fetch_missing_models)
-    sessions = SessionFactory(runtime_options(settings))
+    sessions = SessionFactory(runtime_options(settings, pack))
     log.info("Inference: %s", sessions.describe())
     pipeline = FacePipeline(settings, pack, model_paths, sessions)
     for slug, reason in pipeline.unavailable_plugins.items():

@@ -61,12 +61,14 @@ class CoreSettings(ServiceSettings):
     )
     inference_precision: Literal["auto", "f32", "bf16"] = Field(
         default="auto",
-        description="auto (the detector and the recognizer in bf16 with OpenVINO on CPUs with AVX512-BF16 or AMX, "
-                    "the plugins in f32), f32 (every model) or bf16 (every model; OpenVINO only)",
+        description="auto (with OpenVINO: the detector in bf16 on CPUs with AVX512-BF16 or AMX, the recognizer in "
+                    "int8 on CPUs with VNNI or AMX, else bf16 where the CPU has it; the rest in f32), f32 (every "
+                    "model) or bf16 (every model; OpenVINO only)",
     )
-    model_precisions: dict[Literal["detector", "calculator", "plugins"], Literal["f32", "bf16"]] = Field(
+    model_precisions: dict[Literal["detector", "calculator", "plugins"], Literal["f32", "bf16", "int8"]] = Field(
         default_factory=dict,
-        description='Precision per model role over INFERENCE_PRECISION, as JSON: {"detector": "f32"}',
+        description='Precision per model role over INFERENCE_PRECISION, as JSON: {"calculator": "bf16"} '
+                    '(int8: the recognizer only, where the pack ships its int8 calibration)',
     )
     compiled_model_cache_dir: Path | None = Field(
         default=PROJECT_ROOT / "var" / "compiled-models",

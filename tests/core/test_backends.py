@@ -16,12 +16,13 @@ from core.cpu_features import has_native_bf16
 from core.images import decode_image
 from core.model_pack import load_pack
 from core.recognizer import Recognizer
-from core.runtime import BackendUnavailable, RuntimeOptions, SessionFactory, choose_configuration
+from core.runtime import BackendUnavailable, Configuration, RuntimeOptions, SessionFactory, choose_configuration
 from runner.platform import free_port
 from tests.support.paths import DATA_DIR, MODELS_DIR, PROJECT_ROOT, LFW_IMAGES
 
 ZEN4 = frozenset({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"})
 SAPPHIRE_RAPIDS = frozenset({"avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8"})
+ICE_LAKE = frozenset({"avx2", "avx512f", "avx512_vnni"})
 SKYLAKE = frozenset({"avx2", "avx512f"})
 HASWELL = frozenset({"avx2"})
 PACK = load_pack("default")
@@ -29,26 +30,36 @@ GROUP = DATA_DIR / "group-photos" / "insightface_t1.jpg"
 
 
 def _choose(flags: frozenset[str], backend: str = "auto", precision: str = "auto", openvino: bool = True,
-            cuda: bool = False):
-    options = RuntimeOptions(threads=1, use_gpu=True, backend=backend, precision=precision)
+            cuda: bool = False, int8_calibrated: bool = True, **options):
+    options = RuntimeOptions(threads=1, use_gpu=True, backend=backend, precision=precision,
+                             int8_calibrated=int8_calibrated, **options)
     return choose_configuration(options, flags, openvino=openvino, cuda=cuda)
 
 
 @pytest.mark.parametrize("flags", [ZEN4, SAPPHIRE_RAPIDS])
-def test_auto_picks_openvino_with_a_bf16_detector_and_recognizer_where_the_cpu_computes_bfloat16(flags) -> None:
+def test_auto_picks_a_bf16_detector_and_an_int8_recognizer_where_the_cpu_has_both(flags) -> None:
     chosen = _choose(flags)
     assert (chosen.backend, chosen.device) == ("openvino", "CPU")
-    assert chosen.precisions == {"detector": "bf16", "calculator": "bf16", "plugins": "f32"}
-    assert chosen.precision == "detector=bf16 calculator=bf16 plugins=f32"
-    assert chosen.reason.startswith("chosen automatically")
+    assert chosen.precisions == {"detector": "bf16", "calculator": "int8", "plugins": "f32"}
+    assert chosen.precision == "detector=bf16 calculator=int8 plugins=f32"
+    assert chosen.reason.startswith("chosen automatically: the CPU computes bf16 and int8 natively")
+
+
+def test_without_the_packs_int8_calibration_the_recognizer_runs_in_bf16() -> None:
+    assert _choose(ZEN4, int8_calibrated=False).precisions == {"detector": "bf16", "calculator": "bf16",
+                                                               "plugins": "f32"}
+
+
+def test_a_cpu_with_vnni_but_without_bfloat16_gets_an_int8_recognizer_and_the_rest_in_f32() -> None:
+    assert _choose(ICE_LAKE).precisions == {"detector": "f32", "calculator": "int8", "plugins": "f32"}
 
 
 def test_precision_is_set_for_every_model_or_per_role() -> None:
     assert _choose(ZEN4, precision="bf16").precision == "bf16"
     assert _choose(ZEN4, backend="openvino", precision="f32").precision == "f32"
-    options = RuntimeOptions(threads=1, use_gpu=False, model_precisions={"detector": "f32"})
-    chosen = choose_configuration(options, ZEN4, openvino=True, cuda=False)
+    chosen = _choose(ZEN4, model_precisions={"detector": "f32", "calculator": "bf16"})
     assert chosen.precisions == {"detector": "f32", "calculator": "bf16", "plugins": "f32"}
+    assert _choose(ZEN4, precision="f32", model_precisions={"calculator": "int8"}).precisions["calculator"] == "int8"
 
 
 @pytest.mark.parametrize("flags", [SKYLAKE, HASWELL, frozenset()])
@@ -77,6 +88,12 @@ def test_named_configurations_are_taken_as_named() -> None:
     ({"flags": SKYLAKE, "precision": "bf16"}, r"needs a CPU that computes bfloat16 natively .*this one has avx2"),
     ({"flags": ZEN4, "backend": "onnxruntime", "precision": "bf16"}, "needs INFERENCE_BACKEND=openvino"),
     ({"flags": ZEN4, "backend": "openvino", "openvino": False}, "the openvino package is not installed"),
+    ({"flags": ZEN4, "model_precisions": {"detector": "int8"}}, "int8 .* is for the recognizer only"),
+    ({"flags": SKYLAKE, "model_precisions": {"calculator": "int8"}}, r"needs a CPU with int8 dot products .*avx512f"),
+    ({"flags": ZEN4, "int8_calibrated": False, "model_precisions": {"calculator": "int8"}},
+     "needs the recognizer's int8 calibration, which this pack does not ship"),
+    ({"flags": ZEN4, "backend": "onnxruntime", "model_precisions": {"calculator": "int8"}},
+     "int8 .* needs INFERENCE_BACKEND=openvino"),
 ])
 def test_a_configuration_that_cannot_run_here_is_refused_with_the_reason(arguments, message) -> None:
     with pytest.raises(BackendUnavailable, match=message):
@@ -167,3 +184,17 @@ def test_concurrent_runs_on_several_streams_give_each_request_its_own_answer() -
         together = list(pool.map(recognizer.embed, crops))
     for expected, actual in zip(alone, together):
         np.testing.assert_allclose(actual, expected, atol=1e-5)
+
+
+def test_the_int8_recognizer_keeps_the_embeddings_of_real_faces(tmp_path) -> None:
+    """Configured directly, so that it runs on every CPU (without VNNI OpenVINO emulates the int8 arithmetic)."""
+    int8 = Configuration("openvino", {"detector": "f32", "calculator": "int8", "plugins": "f32"}, "CPU", "a test")
+    sessions = SessionFactory(RuntimeOptions(threads=1, use_gpu=False, cache_dir=tmp_path), int8)
+    recognise = MODELS_DIR / PACK.recognizer.file
+    candidate = Recognizer(PACK.recognizer, recognise, sessions.for_role("calculator"))
+    reference = Recognizer(PACK.recognizer, recognise, _factory(None, backend="onnxruntime").for_role("calculator"))
+    crops = np.stack([decode_image(path.read_bytes(), 50_000_000).pixels
+                      for path in sorted((DATA_DIR / "lfw-dev" / "aligned112").glob("*.jpg"))])
+    cosines = np.sum(reference.embed(crops) * candidate.embed(crops), axis=1)
+    assert cosines.min() > 0.96, cosines  # 0.974 to 0.988 here; bench/quantized.py measures the accuracy gates
+    assert candidate.batchable

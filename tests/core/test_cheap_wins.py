@@ -23,7 +23,7 @@ def pipeline():
     settings = CoreSettings(models_dir=MODELS_DIR, fetch_missing_models=False, batching=False)
     pack = load_pack(settings.model_pack)
     built = FacePipeline(settings, pack, ensure_models(pack, MODELS_DIR, fetch=False),
-                         SessionFactory(runtime_options(settings)))
+                         SessionFactory(runtime_options(settings, pack)))
     yield built
     built.close()
 

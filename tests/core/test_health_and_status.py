@@ -55,7 +55,7 @@ def test_status_names_pack_models_plugins_and_coefficients(core: CoreProcess) ->
     assert roles["calculator"].sha256 == "9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f"
     assert roles["detector"].version == "buffalo_sc/det_500m"
     assert 0.5 < status.similarity_c0 < 2 and status.similarity_c1 > 0
-    expected = choose_configuration(RuntimeOptions(threads=1, use_gpu=True))
+    expected = choose_configuration(RuntimeOptions(threads=1, use_gpu=True, int8_calibrated=True))
     assert (status.inference_backend, status.inference_precision) == (expected.backend, expected.precision)
     assert status.inference_choice.startswith("chosen automatically")
     assert status.execution_provider == ("OpenVINO CPU" if expected.backend == "openvino" else "CPUExecutionProvider")

@@ -1,0 +1,65 @@
+"""The recognizer in int8, built at start from the pack's float ONNX file and the activation ranges the pack ships.
+
+onnxruntime's static quantizer makes the QDQ graph: the convolutions and the last dense layer with per-channel
+symmetric int8 weights and symmetric int8 activations, the ranges taken from a calibration cache (percentiles
+of the activations of real aligned faces; ``bench/int8_calibration.py`` writes it beside the pack). OpenVINO
+runs that graph with its int8 kernels (AVX512-VNNI, AVX-VNNI, AMX). No image is needed at start: the cache holds
+only numbers, and the same file and cache always give the same graph, so OpenVINO's compiled-model cache holds.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import version_converter
+from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+# Per-channel QuantizeLinear / DequantizeLinear need opset 13.
+OPSET = 13
+QUANTIZATION = {
+    "quant_format": QuantFormat.QDQ,
+    "per_channel": True,
+    "weight_type": QuantType.QInt8,
+    "activation_type": QuantType.QInt8,
+    "op_types_to_quantize": ["Conv", "Gemm"],
+    "calibrate_method": CalibrationMethod.Percentile,
+    "extra_options": {"ActivationSymmetric": True, "WeightSymmetric": True},
+}
+
+
+class _Batches(CalibrationDataReader):
+    def __init__(self, input_name: str, batches: Iterable[np.ndarray]) -> None:
+        self._feeds: Iterator[dict[str, np.ndarray]] = ({input_name: batch} for batch in batches)
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self._feeds, None)
+
+
+def write_calibration(model: Path | bytes, batches: Iterable[np.ndarray], cache_path: Path) -> None:
+    """Measures the activation ranges of ``model`` on ``batches`` (its input tensors) into ``cache_path``."""
+    cache_path.unlink(missing_ok=True)
+    graph = _float_graph(model)
+    with tempfile.TemporaryDirectory(prefix="likeness-int8-") as folder:
+        quantize_static(graph, Path(folder) / "int8.onnx", _Batches(graph.graph.input[0].name, batches),
+                        calibration_cache_path=cache_path, **QUANTIZATION)
+    cache_path.chmod(0o644)  # onnxruntime writes it readable by its owner only
+
+
+def int8_model(model: Path | bytes, cache_path: Path) -> bytes:
+    """The QDQ int8 graph of ``model`` with the activation ranges of ``cache_path``, serialised."""
+    if not cache_path.is_file():
+        raise FileNotFoundError(f"The int8 calibration {cache_path} is missing")
+    with tempfile.TemporaryDirectory(prefix="likeness-int8-") as folder:
+        output = Path(folder) / "int8.onnx"
+        quantize_static(_float_graph(model), output, None, calibration_cache_path=cache_path, **QUANTIZATION)
+        return output.read_bytes()
+
+
+def _float_graph(model: Path | bytes) -> onnx.ModelProto:
+    graph = onnx.load(str(model)) if isinstance(model, Path) else onnx.load_from_string(model)
+    opset = next(entry.version for entry in graph.opset_import if entry.domain in ("", "ai.onnx"))
+    return version_converter.convert_version(graph, OPSET) if opset < OPSET else graph
