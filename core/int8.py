@@ -1,7 +1,7 @@
 """The recognizer in int8, built at start from the pack's float ONNX file and the activation ranges the pack ships.
 
 onnxruntime's static quantizer makes the QDQ graph: the convolutions and the last dense layer with per-channel
-symmetric int8 weights and symmetric int8 activations, the ranges taken from a calibration cache (percentiles
+symmetric int8 weights and symmetric int8 activations (the depthwise convolutions stay in float), the ranges taken from a calibration cache (percentiles
 of the activations of real aligned faces; ``bench/int8_calibration.py`` writes it beside the pack). OpenVINO
 runs that graph with its int8 kernels (AVX512-VNNI, AVX-VNNI, AMX). No image is needed at start: the cache holds
 only numbers, and the same file and cache always give the same graph, so OpenVINO's compiled-model cache holds.
@@ -45,7 +45,8 @@ def write_calibration(model: Path | bytes, batches: Iterable[np.ndarray], cache_
     graph = _float_graph(model)
     with tempfile.TemporaryDirectory(prefix="likeness-int8-") as folder:
         quantize_static(graph, Path(folder) / "int8.onnx", _Batches(graph.graph.input[0].name, batches),
-                        calibration_cache_path=cache_path, **QUANTIZATION)
+                        calibration_cache_path=cache_path, nodes_to_exclude=_depthwise_convolutions(graph),
+                        **QUANTIZATION)
     cache_path.chmod(0o644)  # onnxruntime writes it readable by its owner only
 
 
@@ -55,8 +56,19 @@ def int8_model(model: Path | bytes, cache_path: Path) -> bytes:
         raise FileNotFoundError(f"The int8 calibration {cache_path} is missing")
     with tempfile.TemporaryDirectory(prefix="likeness-int8-") as folder:
         output = Path(folder) / "int8.onnx"
-        quantize_static(_float_graph(model), output, None, calibration_cache_path=cache_path, **QUANTIZATION)
+        graph = _float_graph(model)
+        quantize_static(graph, output, None, calibration_cache_path=cache_path,
+                        nodes_to_exclude=_depthwise_convolutions(graph), **QUANTIZATION)
         return output.read_bytes()
+
+
+def _depthwise_convolutions(graph: onnx.ModelProto) -> list[str]:
+    """Names of the depthwise convolutions, which stay in float: they do little arithmetic per value they read,
+    so int8 saves next to no time there, and left in float they keep verification on LFW within its gate."""
+    kernels = {tensor.name: tensor.dims for tensor in graph.graph.initializer}
+    return [node.name for node in graph.graph.node if node.op_type == "Conv" and node.input[1] in kernels
+            and kernels[node.input[1]][1] == 1 and any(attribute.name == "group" and attribute.i > 1
+                                                        for attribute in node.attribute)]
 
 
 def _float_graph(model: Path | bytes) -> onnx.ModelProto:

@@ -6,7 +6,9 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import onnx
 
+from core.graph_rewrites import depthwise_grouped_convolutions
 from core.int8 import int8_model
 from core.model_pack import RecognizerSpec
 from core.runtime import SessionFactory, with_dynamic_batch
@@ -14,11 +16,20 @@ from core.runtime import SessionFactory, with_dynamic_batch
 log = logging.getLogger(__name__)
 
 
+def runnable_graph(model_path: Path, dynamic_model: bytes | None, openvino: bool) -> Path | bytes:
+    """The recognizer's graph as it runs: the file, or its batch-dynamic version (``with_dynamic_batch``), and on
+    OpenVINO with narrow grouped convolutions written as depthwise ones (core.graph_rewrites)."""
+    if not openvino:
+        return dynamic_model if dynamic_model is not None else model_path
+    model = onnx.load_from_string(dynamic_model) if dynamic_model is not None else onnx.load(str(model_path))
+    return depthwise_grouped_convolutions(model).SerializeToString()
+
+
 class Recognizer:
     def __init__(self, spec: RecognizerSpec, model_path: Path, sessions: SessionFactory) -> None:
         self.spec = spec
         dynamic_model = with_dynamic_batch(model_path)
-        model = dynamic_model if dynamic_model is not None else model_path
+        model = runnable_graph(model_path, dynamic_model, sessions.configuration.backend == "openvino")
         if sessions.precision == "int8":
             model = int8_model(model, spec.int8_calibration)
         self.session = sessions.create(model)

@@ -258,14 +258,20 @@ class SessionFactory:
         source = str(model) if isinstance(model, Path) else model
         return ort.InferenceSession(source, self._session_options(), providers=self.providers)
 
+    def _float_precision(self) -> str:
+        """OpenVINO's precision hint. An int8 graph carries its own precision in its QDQ nodes; what it leaves in
+        float (the depthwise convolutions) runs in bfloat16 where the CPU computes it natively."""
+        if self.precision != "int8":
+            return self.precision
+        return "bf16" if has_native_bf16() else "f32"
+
     def _compile(self, model: Path | bytes) -> Session:
         from core.openvino_session import OpenVinoSession
 
         graph = self._openvino.read_model(str(model)) if isinstance(model, Path) else \
             self._openvino.read_model(model=model, weights=b"")
         compiled = self._openvino.compile_model(graph, "CPU", {
-            # An int8 graph carries its own precision (its QDQ nodes); the hint is for whatever is left in float.
-            "INFERENCE_PRECISION_HINT": "f32" if self.precision == "int8" else self.precision,
+            "INFERENCE_PRECISION_HINT": self._float_precision(),
             "INFERENCE_NUM_THREADS": self.options.threads,  # in all, shared out among the streams
             "NUM_STREAMS": self.options.openvino_streams,
             "PERFORMANCE_HINT": "LATENCY",
