@@ -113,7 +113,8 @@ def embed_lfw(pack_name: str, limit: int | None) -> tuple[np.ndarray, list[str]]
     """Embeddings (one row per image with a face) of the dev images, and each row's identity."""
     settings = CoreSettings(model_pack=pack_name, models_dir=MODELS_DIR, batching=False)
     pack = load_pack(pack_name)
-    sessions = SessionFactory(RuntimeOptions(threads=RuntimeOptions.automatic_threads(1), use_gpu=True))
+    sessions = SessionFactory(RuntimeOptions(threads=RuntimeOptions.automatic_threads(1), use_gpu=True,
+                                             int8_calibrated=pack.recognizer.int8_calibration is not None))
     pipeline = FacePipeline(settings, pack, ensure_models(pack, MODELS_DIR, fetch=False), sessions)
     paths = [(name, path) for name, files in images_by_identity().items() for path in files][:limit]
 

@@ -48,7 +48,8 @@ class FaceScores:
 def load_pipeline(pack_name: str = "default") -> FacePipeline:
     settings = CoreSettings(model_pack=pack_name, models_dir=MODELS_DIR, batching=False)
     pack = load_pack(pack_name)
-    sessions = SessionFactory(RuntimeOptions(threads=1, use_gpu=False))
+    sessions = SessionFactory(RuntimeOptions(threads=1, use_gpu=False,
+                                             int8_calibrated=pack.recognizer.int8_calibration is not None))
     return FacePipeline(settings, pack, ensure_models(pack, MODELS_DIR, fetch=False), sessions)
 
 

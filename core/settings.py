@@ -56,7 +56,7 @@ class CoreSettings(ServiceSettings):
     use_gpu: bool = Field(default=True, description="Use the CUDA execution provider when onnxruntime has it")
     inference_backend: Literal["auto", "onnxruntime", "openvino"] = Field(
         default="auto",
-        description="auto (onnxruntime CUDA on GPUs, OpenVINO where the CPU has native bfloat16, else onnxruntime), "
+        description="auto (onnxruntime CUDA on GPUs, else OpenVINO where it is installed, else onnxruntime), "
                     "onnxruntime or openvino",
     )
     inference_precision: Literal["auto", "f32", "bf16"] = Field(
