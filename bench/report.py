@@ -294,6 +294,9 @@ def section_gates(quantized: dict) -> str:
             value = gate["value"] if key in ("missed", "extra") else _percent(gate["value"])
             row.append(f"{value} ({'pass' if gate['passed'] else 'FAIL'})")
         rows.append(row)
+    rows.append(["TAR at FAR 1e-4, gallery embedded in float"] + [
+        _percent(quantized["configurations"][name].get("tar_at_far_1e-4_against_float_gallery"))
+        for name in names])
     rows.append(["embedding cosine vs float (mean / min)"] + [
         f"{quantized['configurations'][name]['embeddings_vs_float']['cosine_mean']:.5f} / "
         f"{quantized['configurations'][name]['embeddings_vs_float']['cosine_min']:.5f}" for name in names])

@@ -33,7 +33,7 @@ class ImageError(ValueError):
 
 @dataclass(frozen=True)
 class DecodedImage:
-    pixels: np.ndarray  # RGB uint8 [H, W, 3], C-contiguous
+    pixels: np.ndarray  # RGB uint8 [H, W, 3], C-contiguous, read-only
     scale: float        # original pixels per decoded pixel: 1.0 unless a JPEG was decoded reduced
     width: int          # of the original image as displayed (after EXIF orientation)
     height: int
@@ -63,9 +63,10 @@ def decode_image(data: bytes, max_pixels: int, min_long_side: int = 0) -> Decode
         if scale == 1.0:
             full_size = image.size
         loaded_size = image.size
-        image = ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)
         width, height = full_size if image.size == loaded_size else full_size[::-1]
-        return DecodedImage(np.array(_to_rgb(image), dtype=np.uint8), scale, width, height)
+        # asarray: one copy of the pixels (Pillow's bytes), read-only; the pipeline only reads them.
+        return DecodedImage(np.asarray(_to_rgb(image)), scale, width, height)
     except ImageError:
         raise
     except Image.DecompressionBombError:
@@ -99,6 +100,8 @@ def _megapixels(pixels: int) -> str:
 
 def _to_rgb(image: Image.Image) -> Image.Image:
     """Any Pillow mode to RGB: alpha composited onto white, deep grayscale scaled to 8 bits."""
+    if image.mode == "RGB" and not image.has_transparency_data:
+        return image  # convert() would copy it
     if image.mode.startswith("I;16"):  # 16-bit grayscale: the full 0..65535 range maps to 0..255
         levels = np.asarray(image, dtype=np.float64) / 257.0
         image = Image.fromarray(np.rint(levels).astype(np.uint8))

@@ -9,8 +9,10 @@ only numbers, and the same file and cache always give the same graph, so OpenVIN
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,24 @@ QUANTIZATION = {
 }
 
 
+class _NoPreprocessingAdvice(logging.Filter):
+    """onnxruntime's quantizer advises pre-processing the graph at every call, through the root logger; the
+    graph is quantized as it runs, on purpose, so the advice would only be noise in the start-up log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing" not in record.getMessage()
+
+
+@contextmanager
+def _quiet_quantizer() -> Iterator[None]:
+    advice = _NoPreprocessingAdvice()
+    logging.getLogger().addFilter(advice)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeFilter(advice)
+
+
 class _Batches(CalibrationDataReader):
     def __init__(self, input_name: str, batches: Iterable[np.ndarray]) -> None:
         self._feeds: Iterator[dict[str, np.ndarray]] = ({input_name: batch} for batch in batches)
@@ -42,11 +62,8 @@ class _Batches(CalibrationDataReader):
 def write_calibration(model: Path | bytes, batches: Iterable[np.ndarray], cache_path: Path) -> None:
     """Measures the activation ranges of ``model`` on ``batches`` (its input tensors) into ``cache_path``."""
     cache_path.unlink(missing_ok=True)
-    graph = _float_graph(model)
     with tempfile.TemporaryDirectory(prefix="likeness-int8-") as folder:
-        quantize_static(graph, Path(folder) / "int8.onnx", _Batches(graph.graph.input[0].name, batches),
-                        calibration_cache_path=cache_path, nodes_to_exclude=_depthwise_convolutions(graph),
-                        **QUANTIZATION)
+        _quantize(model, Path(folder) / "int8.onnx", cache_path, batches)
     cache_path.chmod(0o644)  # onnxruntime writes it readable by its owner only
 
 
@@ -56,10 +73,19 @@ def int8_model(model: Path | bytes, cache_path: Path) -> bytes:
         raise FileNotFoundError(f"The int8 calibration {cache_path} is missing")
     with tempfile.TemporaryDirectory(prefix="likeness-int8-") as folder:
         output = Path(folder) / "int8.onnx"
-        graph = _float_graph(model)
-        quantize_static(graph, output, None, calibration_cache_path=cache_path,
-                        nodes_to_exclude=_depthwise_convolutions(graph), **QUANTIZATION)
+        _quantize(model, output, cache_path)
         return output.read_bytes()
+
+
+def _quantize(model: Path | bytes, output: Path, cache_path: Path, batches: Iterable[np.ndarray] | None = None
+              ) -> None:
+    """Quantizes ``model`` into ``output`` with the ranges of ``cache_path``, measured first from ``batches``
+    when they are given (onnxruntime writes its calibration cache then, and reads it otherwise)."""
+    graph = _float_graph(model)
+    reader = None if batches is None else _Batches(graph.graph.input[0].name, batches)
+    with _quiet_quantizer():
+        quantize_static(graph, output, reader, calibration_cache_path=cache_path,
+                        nodes_to_exclude=_depthwise_convolutions(graph), **QUANTIZATION)
 
 
 def _depthwise_convolutions(graph: onnx.ModelProto) -> list[str]:

@@ -4,8 +4,9 @@ settings, the compiled-model cache, and batch-dynamic recognizers.
 Every model of a server runs on the same configuration, chosen once at start (:func:`choose_configuration`):
 the one the settings name, or with ``auto`` the fastest one that passes the accuracy gates on this CPU
 (bench/core_bench.py and bench/quantized.py measure them): onnxruntime's CUDA provider on GPUs, else
-OpenVINO, with the detector and the recognizer in bfloat16 where the CPU computes bfloat16 natively
-(AVX512-BF16, AMX), in float32 elsewhere; onnxruntime on the CPU when OpenVINO is not installed.
+OpenVINO, with the detector in bfloat16 where the CPU computes bfloat16 natively (AVX512-BF16, AMX), the
+recognizer in int8 where it has int8 dot products (VNNI, AMX) and the pack ships its int8 calibration, else in
+bfloat16 where it can, float32 elsewhere; onnxruntime on the CPU when OpenVINO is not installed.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from core.cpu_features import BF16_FEATURES, INT8_FEATURES, cpu_flags, has_native_bf16, has_native_int8, inference_features
+from core.cpu_features import (BF16_FEATURES, INT8_FEATURES, cpu_flags, has_native_bf16, has_native_int8,
+                               inference_features)
 
 if TYPE_CHECKING:
     from core.model_pack import ModelPack
@@ -92,7 +94,7 @@ class Configuration:
 
     @property
     def precision(self) -> str:
-        """``f32`` or ``bf16`` when every model runs at it, else each role's, as ``detector=bf16 calculator=bf16 plugins=f32``."""
+        """``f32`` or ``bf16`` when every model runs at it, else each role's: ``detector=bf16 calculator=int8 plugins=f32``."""
         values = set(self.precisions.values())
         if len(values) == 1:
             return values.pop()
