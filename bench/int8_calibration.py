@@ -3,8 +3,9 @@
 The faces are every face the pack's detector finds in CompreFace's samples and the group photos of
 ../shared/data (81 faces, in float32 on onnxruntime), aligned and normalised by the server's own code. None of
 them is an LFW image, so the accuracy gates of bench/quantized.py, measured on LFW-dev, are measured on faces the
-calibration never saw. The ranges are those of the graph OpenVINO runs (core.recognizer.runnable_graph). The file goes beside the pack (``<pack>-int8-calibration.json``), which names it as
-``recognizer.int8_calibration``; it holds numbers only, and the same faces always give the same file.
+calibration never saw. The ranges are those of the graph OpenVINO runs (core.recognizer.runnable_graph). The file
+goes beside the pack (``<pack>-int8-calibration.json``), which names it as ``recognizer.int8_calibration``; it
+holds numbers only, and the same faces always give the same file.
 
     python -m bench.int8_calibration [--pack default]
 """
@@ -24,7 +25,7 @@ from core.int8 import write_calibration
 from core.model_fetch import ensure_models
 from core.model_pack import PACKS_DIR, load_pack
 from core.recognizer import Recognizer, runnable_graph
-from core.runtime import RuntimeOptions, SessionFactory, with_dynamic_batch
+from core.runtime import RuntimeOptions, SessionFactory
 from core.settings import CoreSettings
 from tests.support.paths import MODELS_DIR
 
@@ -57,7 +58,7 @@ def main() -> None:
     inputs = calibration_inputs(arguments.pack)
     model = MODELS_DIR / pack.recognizer.file
     target = PACKS_DIR / f"{arguments.pack}-int8-calibration.json"
-    write_calibration(runnable_graph(model, with_dynamic_batch(model), openvino=True), inputs, target)
+    write_calibration(runnable_graph(model, openvino=True), inputs, target)
     print(f"{len(inputs)} faces; written to {target}; the pack names it as recognizer.int8_calibration = "
           f"\"{target.name}\"")
 

@@ -16,9 +16,10 @@ from core.runtime import SessionFactory, with_dynamic_batch
 log = logging.getLogger(__name__)
 
 
-def runnable_graph(model_path: Path, dynamic_model: bytes | None, openvino: bool) -> Path | bytes:
+def runnable_graph(model_path: Path, openvino: bool) -> Path | bytes:
     """The recognizer's graph as it runs: the file, or its batch-dynamic version (``with_dynamic_batch``), and on
     OpenVINO with narrow grouped convolutions written as depthwise ones (core.graph_rewrites)."""
+    dynamic_model = with_dynamic_batch(model_path)
     if not openvino:
         return dynamic_model if dynamic_model is not None else model_path
     model = onnx.load_from_string(dynamic_model) if dynamic_model is not None else onnx.load(str(model_path))
@@ -28,8 +29,7 @@ def runnable_graph(model_path: Path, dynamic_model: bytes | None, openvino: bool
 class Recognizer:
     def __init__(self, spec: RecognizerSpec, model_path: Path, sessions: SessionFactory) -> None:
         self.spec = spec
-        dynamic_model = with_dynamic_batch(model_path)
-        model = runnable_graph(model_path, dynamic_model, sessions.configuration.backend == "openvino")
+        model = runnable_graph(model_path, sessions.configuration.backend == "openvino")
         if sessions.precision == "int8":
             model = int8_model(model, spec.int8_calibration)
         self.session = sessions.create(model)
@@ -37,9 +37,6 @@ class Recognizer:
         self._mean = np.array(spec.mean, dtype=np.float32)
         self._scale = 1.0 / np.array(spec.std, dtype=np.float32)
         self.batchable = self._computes_rows_independently()
-        if dynamic_model is not None:
-            log.info("%s was exported with a fixed batch of 1; made batch-dynamic: %s",
-                     spec.name, "rows verified independent" if self.batchable else "failed the check, one at a time")
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
         """Embeddings [N, D] of aligned RGB uint8 crops [N, S, S, 3]."""
@@ -70,4 +67,7 @@ class Recognizer:
             log.info("%s rejects batches (%s); embeddings are computed one at a time", self.spec.name, error)
             return False
         alone = np.concatenate([self._run(crops[:1]), self._run(crops[1:])])
-        return bool(np.allclose(together, alone, rtol=1e-3, atol=1e-4))
+        independent = bool(np.allclose(together, alone, rtol=1e-3, atol=1e-4))
+        if not independent:
+            log.info("%s mixes the rows of a batch; embeddings are computed one at a time", self.spec.name)
+        return independent

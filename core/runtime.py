@@ -262,10 +262,11 @@ class SessionFactory:
 
     def _float_precision(self) -> str:
         """OpenVINO's precision hint. An int8 graph carries its own precision in its QDQ nodes; what it leaves in
-        float (the depthwise convolutions) runs in bfloat16 where the CPU computes it natively."""
+        float (the depthwise convolutions) runs in bfloat16 where the CPU computes it natively, unless
+        INFERENCE_PRECISION=f32 asks for float32."""
         if self.precision != "int8":
             return self.precision
-        return "bf16" if has_native_bf16() else "f32"
+        return "bf16" if has_native_bf16() and self.options.precision != "f32" else "f32"
 
     def _compile(self, model: Path | bytes) -> Session:
         from core.openvino_session import OpenVinoSession
@@ -319,4 +320,5 @@ def with_dynamic_batch(model_path: Path) -> bytes | None:
             shape[0] = 0  # Reshape's 0 copies the input's dimension: the batch
             tensor.CopyFrom(onnx.numpy_helper.from_array(shape, tensor.name))
     del graph.value_info[:]
+    log.info("%s was exported with a fixed batch of 1; made batch-dynamic", model_path.name)
     return model.SerializeToString()

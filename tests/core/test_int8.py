@@ -13,7 +13,7 @@ from core.images import decode_image
 from core.int8 import int8_model, write_calibration
 from core.model_pack import PACKS_DIR, load_pack
 from core.recognizer import Recognizer, runnable_graph
-from core.runtime import RuntimeOptions, SessionFactory, with_dynamic_batch
+from core.runtime import RuntimeOptions, SessionFactory
 from tests.support.paths import DATA_DIR, MODELS_DIR
 
 PACK = load_pack("default")
@@ -34,7 +34,7 @@ def _quantized_ops(model: bytes) -> set[str]:
 def test_the_default_pack_ships_its_calibration_and_the_graph_is_the_same_at_every_start() -> None:
     """The calibration holds the ranges of the graph OpenVINO runs, which runnable_graph gives."""
     assert PACK.recognizer.int8_calibration == PACKS_DIR / "default-int8-calibration.json"
-    graph = runnable_graph(RECOGNIZER, with_dynamic_batch(RECOGNIZER), openvino=True)
+    graph = runnable_graph(RECOGNIZER, openvino=True)
     first, again = int8_model(graph, PACK.recognizer.int8_calibration), \
         int8_model(graph, PACK.recognizer.int8_calibration)
     assert first == again  # so OpenVINO's compiled-model cache holds across restarts
