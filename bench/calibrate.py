@@ -34,7 +34,7 @@ from bench.output import results_dir, write_json
 from core.model_fetch import ensure_models
 from core.model_pack import PACKS_DIR, load_pack
 from core.pipeline import FacePipeline, ImageRequest
-from core.runtime import RuntimeOptions, SessionFactory
+from core.runtime import SessionFactory, runtime_options
 from core.settings import CoreSettings
 from tests.support.paths import MODELS_DIR
 
@@ -48,13 +48,20 @@ def similarity(distances: np.ndarray, c0: float, c1: float) -> np.ndarray:
     return np.floor((np.tanh((c0 - distances) * c1) + 1) / 2 * 1e5 + 0.5) / 1e5
 
 
-def all_pair_distances(embeddings: np.ndarray, identities: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Distances of every genuine and every impostor pair that the embeddings (one per row) form."""
-    unit = (embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)).astype(np.float32)
+def all_pair_distances(embeddings: np.ndarray, identities: Sequence[str], others: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Distances of every genuine and every impostor pair that the embeddings (one per row) form; with
+    ``others`` (the same images embedded another way, row for row), each pair takes its first image from
+    ``embeddings`` and its second from ``others``."""
+    def unit_rows(rows: np.ndarray) -> np.ndarray:
+        return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+    unit = unit_rows(embeddings)
+    second = unit if others is None else unit_rows(others)
     labels = np.asarray(identities)
     genuine, impostor = [], []
     for row in range(len(unit) - 1):
-        cosines = unit[row + 1:] @ unit[row]
+        cosines = second[row + 1:] @ unit[row]
         same = labels[row + 1:] == labels[row]
         genuine.append(cosines[same])
         impostor.append(cosines[~same])
@@ -113,8 +120,7 @@ def embed_lfw(pack_name: str, limit: int | None) -> tuple[np.ndarray, list[str]]
     """Embeddings (one row per image with a face) of the dev images, and each row's identity."""
     settings = CoreSettings(model_pack=pack_name, models_dir=MODELS_DIR, batching=False)
     pack = load_pack(pack_name)
-    sessions = SessionFactory(RuntimeOptions(threads=RuntimeOptions.automatic_threads(1), use_gpu=True,
-                                             int8_calibrated=pack.recognizer.int8_calibration is not None))
+    sessions = SessionFactory(runtime_options(settings, pack))
     pipeline = FacePipeline(settings, pack, ensure_models(pack, MODELS_DIR, fetch=False), sessions)
     paths = [(name, path) for name, files in images_by_identity().items() for path in files][:limit]
 

@@ -24,7 +24,7 @@ from core.pipeline import FacePipeline
 from core.plugins.liveness import LivenessPlugin
 from core.plugins.pose import head_pose
 from core.plugins.quality import QualityPlugin, sharpness
-from core.runtime import RuntimeOptions, SessionFactory
+from core.runtime import SessionFactory, runtime_options
 from core.settings import CoreSettings
 from tests.support.paths import MODELS_DIR
 
@@ -46,10 +46,9 @@ class FaceScores:
 
 
 def load_pipeline(pack_name: str = "default") -> FacePipeline:
-    settings = CoreSettings(model_pack=pack_name, models_dir=MODELS_DIR, batching=False)
+    settings = CoreSettings(model_pack=pack_name, models_dir=MODELS_DIR, batching=False, onnx_threads=1, use_gpu=False)
     pack = load_pack(pack_name)
-    sessions = SessionFactory(RuntimeOptions(threads=1, use_gpu=False,
-                                             int8_calibrated=pack.recognizer.int8_calibration is not None))
+    sessions = SessionFactory(runtime_options(settings, pack))
     return FacePipeline(settings, pack, ensure_models(pack, MODELS_DIR, fetch=False), sessions)
 
 

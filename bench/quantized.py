@@ -218,11 +218,10 @@ def mixed_tar(gallery: dict[str, np.ndarray], probes: dict[str, np.ndarray],
     the candidate: how collections enrolled before a change of configuration fare after it."""
     identity_of = {path: name for name, files in by_identity.items() for path in files}
     common = sorted(set(gallery) & set(probes))
-    scores = np.stack([gallery[path] for path in common]) @ np.stack([probes[path] for path in common]).T
-    identities = np.array([identity_of[path] for path in common])
-    upper = np.triu_indices(len(common), 1)
-    same = (identities[:, np.newaxis] == identities[np.newaxis, :])[upper]
-    tar = tar_at_far(scores[upper][same], scores[upper][~same], 1e-4)
+    genuine, impostor = calibrate.all_pair_distances(np.stack([gallery[path] for path in common]),
+                                                     [identity_of[path] for path in common],
+                                                     np.stack([probes[path] for path in common]))
+    tar = tar_at_far(-genuine, -impostor, 1e-4)
     return None if tar is None else round(tar, 5)
 
 
