@@ -77,7 +77,7 @@ class CoreSettings(ServiceSettings):
     )
     openvino_streams: int = Field(
         # Measured by bench/core_bench.py: these models are small, and one run split over two threads spends
-        # much of its CPU time waiting (19.4 against 16.4 CPU ms per face for two single-threaded streams).
+        # much of its CPU time waiting (14.4 against 12.0 CPU ms per face for two single-threaded streams).
         default=0, ge=0, le=64,
         description="OpenVINO inference streams per model (runs that proceed at once), each with "
                     "ONNX_THREADS / streams threads; 0 = one single-threaded stream per ONNX_THREADS",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
+from onnx import helper, numpy_helper
 from onnx.utils import Extractor
 
 KERNEL = 3
@@ -40,7 +40,7 @@ class LandmarkConv:
         inside = (ys >= 0) & (ys < height) & (xs >= 0) & (xs < width)
         patches = features[0][:, ys.clip(0, height - 1), xs.clip(0, width - 1)] * inside  # [C, N, 9], zero padding
         patches = patches.transpose(1, 0, 2).reshape(len(cells), channels * KERNEL * KERNEL)
-        return patches.astype(np.float32) @ self.weight.T + self.bias
+        return patches @ self.weight.T + self.bias
 
 
 def split_landmark_heads(model_path: Path, landmark_outputs: Sequence[int]
@@ -70,15 +70,16 @@ def _last_convolution(output: str, producer: dict[str, onnx.NodeProto], weights:
                       ) -> LandmarkConv | None:
     reshape = producer.get(output)
     transpose = producer.get(reshape.input[0]) if reshape is not None and reshape.op_type == "Reshape" else None
-    if transpose is None or transpose.op_type != "Transpose" or not _channels_last(_ints(transpose, "perm")):
+    if transpose is None or transpose.op_type != "Transpose" or not _channels_last(_attributes(transpose).get("perm")):
         return None
     conv = producer.get(transpose.input[0])
     if conv is None or conv.op_type != "Conv" or len(conv.input) != 3 or conv.input[1] not in weights \
             or conv.input[2] not in weights:
         return None
     weight = numpy_helper.to_array(weights[conv.input[1]]).astype(np.float32)
-    plain = (_ints(conv, "strides") in ([1, 1], None) and _ints(conv, "dilations") in ([1, 1], None)
-             and _ints(conv, "group") in ([1], None) and _ints(conv, "pads") == [1, 1, 1, 1])
+    attributes = _attributes(conv)
+    plain = (attributes.get("strides", [1, 1]) == [1, 1] and attributes.get("dilations", [1, 1]) == [1, 1]
+             and attributes.get("group", 1) == 1 and attributes.get("pads") == [1, 1, 1, 1])
     if weight.shape[2:] != (KERNEL, KERNEL) or not plain:
         return None
     bias = numpy_helper.to_array(weights[conv.input[2]]).astype(np.float32)
@@ -90,8 +91,5 @@ def _channels_last(perm: list[int] | None) -> bool:
     return perm is not None and [axis for axis in perm if axis != 0] == [2, 3, 1]
 
 
-def _ints(node: onnx.NodeProto, name: str) -> list[int] | None:
-    for attribute in node.attribute:
-        if attribute.name == name:
-            return list(attribute.ints) if attribute.ints else [attribute.i]
-    return None
+def _attributes(node: onnx.NodeProto) -> dict[str, object]:
+    return {attribute.name: helper.get_attribute_value(attribute) for attribute in node.attribute}
