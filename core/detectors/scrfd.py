@@ -12,6 +12,7 @@ from core.detectors.base import Detector, anchor_corners
 from core.detectors.landmark_heads import LandmarkConv, split_landmark_heads
 from core.model_pack import DetectorSpec
 from core.runtime import Session, SessionFactory
+from core.tensors import nchw_float32
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,7 @@ class ScrfdDetector(Detector):
         return cls(spec, sessions.create(body), max_side, convs)
 
     def _input_tensor(self, canvas: np.ndarray) -> np.ndarray:
-        blob = (canvas.astype(np.float32) - 127.5) / 128.0
-        return blob.transpose(2, 0, 1)[np.newaxis]
+        return nchw_float32(canvas[np.newaxis], mean=127.5, scale=1 / 128)
 
     def _decode(self, outputs, height, width, threshold):
         count = len(STRIDES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.detectors.base import Detector, anchor_corners
+from core.tensors import nchw_float32
 
 STRIDES = (8, 16, 32)
 
@@ -17,7 +18,7 @@ class YunetDetector(Detector):
                        for stride in STRIDES]
 
     def _input_tensor(self, canvas: np.ndarray) -> np.ndarray:
-        return canvas[:, :, ::-1].astype(np.float32).transpose(2, 0, 1)[np.newaxis]
+        return nchw_float32(canvas[np.newaxis, :, :, ::-1])
 
     def _decode(self, outputs, height, width, threshold):
         outputs = [outputs[i] for i in self._order]

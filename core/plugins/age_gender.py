@@ -28,6 +28,7 @@ from core.model_pack import PluginSpec
 from core.plugins.base import FacePlugin
 from core.results import AgeRange, Label
 from core.runtime import SessionFactory
+from core.tensors import nchw_float32
 
 MAX_OVERSAMPLING = 16
 AGE_VALUES = np.array([0.25, *range(1, 81)], dtype=np.float32)
@@ -59,8 +60,8 @@ class _CydralPlugin(FacePlugin):
 
     def probabilities(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> np.ndarray:
         chips = np.stack([chip(image, face.landmarks, self.template, self.size) for face in faces])
-        batch = ((chips.astype(np.float32) - self.mean) / self.std).transpose(0, 3, 1, 2)
-        return self.session.run(None, {self.input_name: np.ascontiguousarray(batch)})[0]
+        batch = nchw_float32(chips, self.mean, 1 / self.std)
+        return self.session.run(None, {self.input_name: batch})[0]
 
 
 class GenderPlugin(_CydralPlugin):

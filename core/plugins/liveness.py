@@ -28,6 +28,7 @@ from core.model_pack import PluginSpec
 from core.plugins.base import FacePlugin
 from core.results import Label
 from core.runtime import SessionFactory
+from core.tensors import nchw_float32
 
 REAL = 1
 
@@ -94,7 +95,7 @@ class LivenessPlugin(FacePlugin):
             for box in boxes:
                 left, top, right, bottom = crop_window(width, height, box, scale)
                 crops.append(cv2.resize(bgr[top:bottom + 1, left:right + 1], (self.input_size, self.input_size)))
-            batch = np.ascontiguousarray(np.stack(crops).astype(np.float32).transpose(0, 3, 1, 2))
+            batch = nchw_float32(np.stack(crops))
             logits = session.run(None, {session.get_inputs()[0].name: batch})[0]
             total += _softmax(logits)[:, REAL]
         return total / len(self.models)

@@ -34,6 +34,7 @@ from core.plugins.base import FacePlugin
 from core.plugins.pose import head_pose
 from core.results import Quality
 from core.runtime import SessionFactory
+from core.tensors import nchw_float32
 
 ALIGNED_SIZE = 112
 
@@ -77,8 +78,8 @@ class QualityPlugin(FacePlugin):
         """LightQNet's own scores of aligned 112x112 RGB crops [N, 112, 112, 3]."""
         small = np.stack([cv2.resize(crop, (self.input_size, self.input_size), interpolation=cv2.INTER_AREA)
                           for crop in aligned])
-        batch = ((small.astype(np.float32) - 128.0) / 128.0).transpose(0, 3, 1, 2)
-        return self.session.run(None, {self.input_name: np.ascontiguousarray(batch)})[0].reshape(-1)
+        batch = nchw_float32(small, mean=128.0, scale=1 / 128)
+        return self.session.run(None, {self.input_name: batch})[0].reshape(-1)
 
     def annotate(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> list[Quality]:
         if not faces:

@@ -186,6 +186,20 @@ def test_concurrent_runs_on_several_streams_give_each_request_its_own_answer() -
         np.testing.assert_allclose(actual, expected, atol=1e-5)
 
 
+def test_a_photos_faces_are_split_among_the_idle_streams_with_the_same_embeddings() -> None:
+    """A group photo's faces run on every stream idle at the time (here both), each on its part of the batch, and
+    the embeddings are those of one face at a time; a detector's run is never split."""
+    sessions = SessionFactory(RuntimeOptions(threads=2, use_gpu=False, backend="openvino", precision="f32"))
+    recognizer = Recognizer(PACK.recognizer, MODELS_DIR / PACK.recognizer.file, sessions)
+    detector = build_detector(PACK.detector, MODELS_DIR / PACK.detector.file, sessions, 640)
+    assert recognizer.session.rows_independent and not detector.session.rows_independent
+    crops = np.random.default_rng(2).integers(0, 256, (5, 112, 112, 3), dtype=np.uint8)
+    one_by_one = np.concatenate([recognizer.embed(crop[np.newaxis]) for crop in crops])
+    np.testing.assert_allclose(recognizer.embed(crops), one_by_one, atol=1e-5)
+    requests = recognizer.session._borrow(2)  # the two infer requests, to see what each ran last
+    assert sorted(request.get_input_tensor(0).shape[0] for request in requests) == [2, 3]
+
+
 def test_the_int8_recognizer_keeps_the_embeddings_of_real_faces(tmp_path) -> None:
     """Configured directly, so that it runs on every CPU (without VNNI OpenVINO emulates the int8 arithmetic)."""
     int8 = Configuration("openvino", {"detector": "f32", "calculator": "int8", "plugins": "f32"}, "CPU", "a test")
