@@ -316,3 +316,16 @@ def test_images_below_twice_the_long_side_and_other_formats_are_decoded_full_siz
     big_png = encode(group.resize((group.width * 4, group.height * 4)), "PNG")
     decoded = decode_image(big_png, LIMIT, min_long_side=1280)
     assert decoded.scale == 1.0 and decoded.pixels.shape[1] == group.width * 4
+
+
+@pytest.mark.parametrize("mode, min_long_side", [("RGB", 0), ("L", 0), ("RGB", 1280), ("L", 1280)])
+def test_plain_jpegs_give_the_pixels_pillow_gives(mode, min_long_side):
+    """Colour and grayscale JPEGs without rotation are decoded by OpenCV: the same pixels, full size or reduced."""
+    group = Image.open(GROUP_JPG).convert(mode)
+    data = encode(group.resize((group.width * 4, group.height * 4)), "JPEG", quality=90)
+    expected = Image.open(io.BytesIO(data))
+    if min_long_side:
+        expected.draft(mode, (expected.width // 4, expected.height // 4))
+    decoded = decode_image(data, LIMIT, min_long_side)
+    assert decoded.scale == (4.0 if min_long_side else 1.0)
+    np.testing.assert_array_equal(decoded.pixels, np.asarray(expected.convert("RGB")))
