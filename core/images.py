@@ -75,8 +75,7 @@ def decode_image(data: bytes, max_pixels: int, min_long_side: int = 0) -> Decode
         loaded_size = image.size
         ImageOps.exif_transpose(image, in_place=True)
         width, height = full_size if image.size == loaded_size else full_size[::-1]
-        # asarray: one copy of the pixels (Pillow's bytes), read-only; the pipeline only reads them.
-        return DecodedImage(np.asarray(_to_rgb(image)), scale, width, height)
+        return DecodedImage(_rgb_pixels(image), scale, width, height)
     except ImageError:
         raise
     except Image.DecompressionBombError:
@@ -125,6 +124,16 @@ def _check_size(size: tuple[int, int], max_pixels: int) -> None:
 
 def _megapixels(pixels: int) -> str:
     return f"{round(pixels / 1e6, 6):g}"
+
+
+def _rgb_pixels(image: Image.Image) -> np.ndarray:
+    """The RGB pixels, read-only (the pipeline only reads them). ``np.asarray`` makes one copy (Pillow's bytes);
+    plain grayscale is copied at one byte a pixel and spread to RGB by OpenCV, three times faster than Pillow."""
+    if image.mode == "L" and not image.has_transparency_data:
+        pixels = cv2.cvtColor(np.asarray(image), cv2.COLOR_GRAY2RGB)
+        pixels.flags.writeable = False
+        return pixels
+    return np.asarray(_to_rgb(image))
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
