@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -25,6 +26,16 @@ def process_ids(platform: LocalPlatform) -> dict[str, int]:
 def tree_rss_mb(pid: int) -> float:
     """RSS of a process and all its children (gunicorn workers, nginx workers, PostgreSQL backends),
     in MB; pages shared between them are counted once per process."""
+    return _tree_mb(pid, lambda process: process.memory_info().rss)
+
+
+def tree_pss_mb(pid: int) -> float:
+    """PSS of a process and all its children, in MB: each page shared between them is divided among those that
+    map it, so the sum counts it once (PostgreSQL's shared buffers, in every backend's RSS that touched them)."""
+    return _tree_mb(pid, lambda process: process.memory_full_info().pss)
+
+
+def _tree_mb(pid: int, measure: Callable[[psutil.Process], int]) -> float:
     try:
         root = psutil.Process(pid)
         processes = [root, *root.children(recursive=True)]
@@ -33,14 +44,15 @@ def tree_rss_mb(pid: int) -> float:
     total = 0
     for process in processes:
         try:
-            total += process.memory_info().rss
+            total += measure(process)
         except psutil.NoSuchProcess:
             continue
     return round(total / MB, 1)
 
 
-def snapshot(platform: LocalPlatform) -> dict[str, float]:
-    return {name: tree_rss_mb(pid) for name, pid in process_ids(platform).items()}
+def snapshot(platform: LocalPlatform, measure: Callable[[int], float] = tree_rss_mb) -> dict[str, float]:
+    """Name -> memory in MB (``measure``: tree_rss_mb or tree_pss_mb) of every platform process."""
+    return {name: measure(pid) for name, pid in process_ids(platform).items()}
 
 
 class PeakSampler:

@@ -359,13 +359,18 @@ def section_cheap_wins(wins: dict) -> str:
 
 def section_soak(soak: dict) -> str:
     rows = [[name, process["rss_mb"][0], process["rss_mb"][min(5, len(process["rss_mb"]) - 1)], process["rss_mb"][-1],
-             f"{process['growth_after_5min_percent']:+.2f} %"] for name, process in soak["processes"].items()]
+             process["pss_mb"][-1], f"{process['growth_after_5min_percent']:+.2f} %",
+             f"{process['rss_growth_after_5min_percent']:+.2f} %", f"{process['last_vs_minute_5_percent']:+.2f} %"]
+            for name, process in soak["processes"].items()]
     return "\n".join([
         "## Memory under sustained load (soak)", "",
         f"{soak['minutes']} minutes at full load ({soak['clients']} clients, {soak['requests_per_second']} requests/s, "
         f"{soak['requests']} requests, **{soak['errors']} errors**), varied images and face plugins "
-        f"(bench/soak.py). Resident memory per process, MB:", "",
-        _table(["process", "start", "minute 5", "end", "growth after minute 5"], rows), "",
+        f"(bench/soak.py). Memory per process (with its children), MB; growth compares the mean of the last 5 "
+        f"minutes with the mean of minutes 5 to 9, on PSS (a page shared by several processes counted once) and "
+        f"on RSS:", "",
+        _table(["process", "RSS start", "RSS minute 5", "RSS end", "PSS end", "growth (PSS)", "growth (RSS)",
+                "RSS end against minute 5"], rows), "",
         f"Bound: {soak['growth_limit_percent']} % growth after minute 5, no errors: "
         f"**{'met' if soak['passed'] else 'NOT met'}**.",
     ])
