@@ -60,6 +60,14 @@ def test_every_part_is_up_and_reported_healthy(two_by_two: LocalPlatform) -> Non
     assert requests.get(f"{two_by_two.url}/admin/metrics", timeout=10).status_code == 404  # not for the public
 
 
+def test_the_python_servers_run_with_two_memory_arenas(two_by_two: LocalPlatform) -> None:
+    """glibc's arena per thread kept freed image buffers: resident memory crept up under load (bench/soak.py)."""
+    for name, process in two_by_two.processes.items():
+        if name != "gateway":
+            environment = Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0")
+            assert b"MALLOC_ARENA_MAX=2" in environment, name
+
+
 def test_faces_enrolled_through_the_gateway_are_recognised_by_every_api_server(two_by_two: LocalPlatform,
                                                                                key: str) -> None:
     for person in PEOPLE:
