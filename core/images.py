@@ -17,7 +17,6 @@ frame bigger than the header says); its error then becomes ``ImageError`` as wel
 """
 
 import io
-import math
 from dataclasses import dataclass
 
 import cv2
@@ -45,6 +44,9 @@ class DecodedImage:
     width: int          # of the original image as displayed (after EXIF orientation)
     height: int
 
+    def __post_init__(self) -> None:
+        self.pixels.flags.writeable = False  # the pipeline only reads them
+
 
 def decode_image(data: bytes, max_pixels: int, min_long_side: int = 0) -> DecodedImage:
     """Decode an encoded image to RGB pixels.
@@ -60,13 +62,13 @@ def decode_image(data: bytes, max_pixels: int, min_long_side: int = 0) -> Decode
     try:
         image = _open(data)
         _check_size(image.size, max_pixels)
-        decoded = _plain_jpeg(data, image, min_long_side)
+        reduction = _jpeg_reduction(image, min_long_side)
+        decoded = _plain_jpeg(data, image, reduction)
         if decoded is not None:
             return decoded
         full_size = image.size
-        if min_long_side and image.format == "JPEG" and max(image.size) >= 2 * min_long_side:
-            factor = min_long_side / max(image.size)
-            image.draft("RGB", (math.ceil(image.size[0] * factor), math.ceil(image.size[1] * factor)))
+        if reduction > 1:
+            image.draft("RGB", (image.width // reduction, image.height // reduction))
         scale = full_size[0] / image.size[0]
         image.load()
         _check_size(image.size, max_pixels)  # an ICO entry may turn out bigger than its header
@@ -85,22 +87,27 @@ def decode_image(data: bytes, max_pixels: int, min_long_side: int = 0) -> Decode
         raise ImageError(f"{BROKEN}: {error}") from None
 
 
-def _plain_jpeg(data: bytes, image: Image.Image, min_long_side: int) -> DecodedImage | None:
-    """A colour or grayscale JPEG without EXIF rotation decoded by OpenCV, reduced as ``decode_image`` says;
-    None for other images, and for what OpenCV cannot decode (a truncated file): Pillow says what is wrong."""
+def _jpeg_reduction(image: Image.Image, min_long_side: int) -> int:
+    """1, 2, 4 or 8: how much a JPEG is reduced as ``decode_image`` says (1 for other formats, and for 0).
+    Pillow's draft, asked for the size divided by it, picks the same DCT scale OpenCV's flag does."""
+    reduction = 1
+    if image.format == "JPEG" and min_long_side:
+        while reduction < 8 and max(image.size) >= 2 * reduction * min_long_side:
+            reduction *= 2
+    return reduction
+
+
+def _plain_jpeg(data: bytes, image: Image.Image, reduction: int) -> DecodedImage | None:
+    """A colour or grayscale JPEG without EXIF rotation decoded by OpenCV, ``reduction`` times smaller; None for
+    other images, and for what OpenCV cannot decode (a truncated file): Pillow says what is wrong."""
     if image.format != "JPEG" or image.mode not in ("RGB", "L") or \
             image.getexif().get(ExifTags.Base.Orientation, 1) != 1:
         return None
-    width, height = image.size
-    reduction = 1
-    while reduction < 8 and min_long_side and max(width, height) / (2 * reduction) >= min_long_side:
-        reduction *= 2
-    flags = OPENCV_JPEG_FLAGS[reduction] | cv2.IMREAD_IGNORE_ORIENTATION
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), OPENCV_JPEG_FLAGS[reduction] | cv2.IMREAD_IGNORE_ORIENTATION)
     if bgr is None:
         return None
+    width, height = image.size
     pixels = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    pixels.flags.writeable = False
     return DecodedImage(pixels, width / pixels.shape[1], width, height)
 
 
@@ -127,12 +134,10 @@ def _megapixels(pixels: int) -> str:
 
 
 def _rgb_pixels(image: Image.Image) -> np.ndarray:
-    """The RGB pixels, read-only (the pipeline only reads them). ``np.asarray`` makes one copy (Pillow's bytes);
+    """The RGB pixels. ``np.asarray`` makes one copy (Pillow's bytes);
     plain grayscale is copied at one byte a pixel and spread to RGB by OpenCV, three times faster than Pillow."""
     if image.mode == "L" and not image.has_transparency_data:
-        pixels = cv2.cvtColor(np.asarray(image), cv2.COLOR_GRAY2RGB)
-        pixels.flags.writeable = False
-        return pixels
+        return cv2.cvtColor(np.asarray(image), cv2.COLOR_GRAY2RGB)
     return np.asarray(_to_rgb(image))
 
 
