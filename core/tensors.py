@@ -18,7 +18,6 @@ def nchw_float32(pixels: np.ndarray, mean: float | np.ndarray = 0.0, scale: floa
     for image, planes in zip(pixels, tensor):
         for plane, values in zip(planes, cv2.split(image)):
             plane[...] = values
-    per_channel = (-1, 1, 1)
-    tensor -= np.reshape(np.asarray(mean, dtype=np.float32), per_channel if np.ndim(mean) else ())
-    tensor *= np.reshape(np.asarray(scale, dtype=np.float32), per_channel if np.ndim(scale) else ())
+    tensor -= np.asarray(mean, dtype=np.float32).reshape(-1, 1, 1)  # one value, or one per channel
+    tensor *= np.asarray(scale, dtype=np.float32).reshape(-1, 1, 1)
     return tensor

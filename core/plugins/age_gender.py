@@ -54,13 +54,13 @@ class _CydralPlugin(FacePlugin):
         self.size = int(spec.params["input_size"])
         self.template = np.asarray(spec.params["template"], dtype=np.float32)
         self.mean = np.asarray(spec.params["mean"], dtype=np.float32)
-        self.std = np.asarray(spec.params["std"], dtype=np.float32)
+        self.scale = 1 / np.asarray(spec.params["std"], dtype=np.float32)
         self.session = sessions.create(model_path)
         self.input_name = self.session.get_inputs()[0].name
 
     def probabilities(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> np.ndarray:
         chips = np.stack([chip(image, face.landmarks, self.template, self.size) for face in faces])
-        batch = nchw_float32(chips, self.mean, 1 / self.std)
+        batch = nchw_float32(chips, self.mean, self.scale)
         return self.session.run(None, {self.input_name: batch})[0]
 
 
