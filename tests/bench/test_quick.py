@@ -64,6 +64,21 @@ def test_core_collections_memory_and_calibration_are_written(results: Path) -> N
     assert (results / "calibration-default.json").is_file()
 
 
+def test_accuracy_gates_and_soak_have_the_keys_the_issue_names(results: Path) -> None:
+    quantized = _json(results, "quantized.json")
+    assert {"pack", "float", "quantized", "gates_passed", "default_pack", "speedup_vs_float", "speedup_vs_insightface",
+            "cpu_features", "backend", "precision"} <= set(quantized)
+    for configuration in (quantized["float"], quantized["quantized"]):
+        assert {"verify_accuracy", "tar_at_far_1e-4", "rank1", "detected", "missed", "extra",
+                "faces_per_second"} <= set(configuration)
+    soak = _json(results, "soak.json")
+    assert soak["requests"] > 0 and soak["errors"] == 0 and soak["minutes"] > 0
+    assert {"core-1", "api-1", "admin", "gateway", "postgres"} <= set(soak["processes"])
+    for process in soak["processes"].values():
+        assert process["rss_mb"] and all(value > 0 for value in process["rss_mb"])
+        assert isinstance(process["growth_after_5min_percent"], float)
+
+
 def test_report_links_plots_that_exist(results: Path) -> None:
     report = (results / "REPORT.md").read_text()
     assert "## Accuracy" in report and "## End to end through the gateway" in report
