@@ -99,6 +99,11 @@ def install_request_hooks(app: Flask, metrics: HttpMetrics, service: str) -> Non
 
     Every request gets its id (the ``X-Request-Id`` the gateway sent, or a new one), returned in the
     response and bound to every log record written while it runs.
+
+    A body the request did not read (refused for its key before its image was read) is read before the answer
+    goes: gunicorn reads at most 64 KB of what is left and otherwise closes the connection, and the gateway, still
+    sending the body, counted that as a failed server (with several such uploads at once, every api server was
+    set aside for seconds and other clients got 503). A body over the size limit is not read.
     """
     access_log = logging.getLogger(f"{service}.access")
 
@@ -124,6 +129,12 @@ def install_request_hooks(app: Flask, metrics: HttpMetrics, service: str) -> Non
                               "duration_ms": round(seconds * 1000, 1)})
         return response
 
+    def read_unread_body(response: Response) -> Response:
+        length = request.content_length
+        if length is not None and length <= (app.config["MAX_CONTENT_LENGTH"] or length):
+            request.stream.exhaust()
+        return response
+
     def release(_error: BaseException | None) -> None:
         token = g.pop("likeness_request_id_token", None)
         if token is not None:
@@ -132,6 +143,7 @@ def install_request_hooks(app: Flask, metrics: HttpMetrics, service: str) -> Non
     # before_request hooks run in order, after_request hooks in reverse order: first place = outermost.
     app.before_request_funcs.setdefault(None, []).insert(0, start)
     app.after_request_funcs.setdefault(None, []).insert(0, finish)
+    app.after_request(read_unread_body)
     app.teardown_request(release)
 
 

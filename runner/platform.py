@@ -22,7 +22,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from common.config import PROJECT_ROOT, load_settings
 from db.engine import database_url, stop_embedded_server
 from db.migrate import upgrade
-from runner.gateway import GatewaySettings, nginx_command, write_config
+from runner.gateway import GatewaySettings, nginx_command, nginx_environment, write_config
 from runner.gunicorn import gunicorn_command
 from runner.supervisor import Supervised, terminate_all
 
@@ -151,7 +151,7 @@ class LocalPlatform:
                        "ADMIN_UPSTREAM": admin, "STATE_DIR": str(options.run_dir / "gateway")}
         self._gateway = load_settings(GatewaySettings, gateway_env)
         gateway = f"127.0.0.1:{options.port}"
-        add("gateway", nginx_command(write_config(self._gateway)), base_env,
+        add("gateway", nginx_command(write_config(self._gateway)), nginx_environment(base_env),
             lambda: http_ok(f"{self.url}/health/gateway"), gateway)
 
         for process in self.processes.values():

@@ -7,8 +7,10 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 
@@ -66,6 +68,38 @@ def test_the_python_servers_run_with_two_memory_arenas(two_by_two: LocalPlatform
         if name != "gateway":
             environment = Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0")
             assert b"MALLOC_ARENA_MAX=2" in environment, name
+
+
+def refused_uploads(platform: LocalPlatform, sizes: list[int]) -> set[int]:
+    """The statuses of uploads of ``sizes`` bytes, 8 at a time, that the api refuses before reading them."""
+
+    def upload(size: int) -> int:
+        return requests.post(f"{platform.url}/api/v1/recognition/recognize", headers={"x-api-key": "nobody"},
+                             data=b"\xff" * size, timeout=60).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        return set(pool.map(upload, sizes))
+
+
+def test_uploads_refused_before_they_are_read_get_their_answer(two_by_two: LocalPlatform) -> None:
+    """The api answered before reading the body and gunicorn closed the connection the gateway was still
+    sending on: the gateway set the api servers aside and answered 503, to these clients and to others."""
+    assert refused_uploads(two_by_two, [900_000 + 10_000 * n for n in range(32)]) == {400}
+    assert refused_uploads(two_by_two, [1_000]) == {400}  # not 503: no server was set aside
+
+
+def test_nginx_gives_back_the_memory_of_finished_uploads(two_by_two: LocalPlatform) -> None:
+    """With glibc's threshold for mapped blocks left to move, nginx kept its largest uploads' buffers in a
+    fragmented heap and its memory crept up under load (bench/soak.py)."""
+    master = psutil.Process(two_by_two.processes["gateway"].pid)
+    assert b"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072" in Path(f"/proc/{master.pid}/environ").read_bytes()
+
+    def workers_rss_mb() -> float:
+        return sum(worker.memory_info().rss for worker in master.children()) / 2**20
+
+    before = workers_rss_mb()
+    refused_uploads(two_by_two, [900_000 + 10_000 * n for n in range(32)])
+    assert workers_rss_mb() - before < 3, "nginx kept the buffers of uploads that ended"
 
 
 def test_faces_enrolled_through_the_gateway_are_recognised_by_every_api_server(two_by_two: LocalPlatform,
