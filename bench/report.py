@@ -366,9 +366,9 @@ def section_soak(soak: dict) -> str:
         "## Memory under sustained load (soak)", "",
         f"{soak['minutes']} minutes at full load ({soak['clients']} clients, {soak['requests_per_second']} requests/s, "
         f"{soak['requests']} requests, **{soak['errors']} errors**), varied images and face plugins "
-        f"(bench/soak.py). Memory per process (with its children), MB; growth compares the mean of the last 5 "
-        f"minutes with the mean of minutes 5 to 9, on PSS (a page shared by several processes counted once) and "
-        f"on RSS:", "",
+        f"(bench/soak.py). Memory per process (with its children), MB, each minute the median of "
+        f"{soak.get('readings_per_sample', 1)} readings over it; growth compares the mean of the last 5 minutes with "
+        f"the mean of minutes 5 to 9, on PSS (a page shared by several processes counted once) and on RSS:", "",
         _table(["process", "RSS start", "RSS minute 5", "RSS end", "PSS end", "growth (PSS)", "growth (RSS)",
                 "RSS end against minute 5"], rows), "",
         f"Bound: {soak['growth_limit_percent']} % growth after minute 5, no errors: "
