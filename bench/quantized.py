@@ -209,8 +209,8 @@ def speeds(core: dict | None) -> dict[tuple[str, str], Speed]:
     for name in (core or {}).get("configurations", []):
         runtime = core[name]["runtime"]
         key = (runtime["backend"], runtime["precision"])
-        levels = core[name]["levels"].values()
         if key not in found:
+            levels = core[name]["levels"].values()
             found[key] = Speed(max(row["faces_per_second"] for row in levels),
                                min(row["least_cpu_ms_per_face"] for row in levels))
     return found

@@ -184,15 +184,18 @@ def run(minutes: float, interval_s: float = SAMPLE_INTERVAL_S) -> dict[str, obje
             thread.start()
         rss: dict[str, list[float]] = {}
         pss: dict[str, list[float]] = {}
-        readings: list[tuple[dict[str, float], dict[str, float]]] = []
+        rss_readings: list[dict[str, float]] = []
+        pss_readings: list[dict[str, float]] = []
         step = interval_s / READINGS
         for reading in range(int(minutes * 60 / interval_s) * READINGS + 1):
             time.sleep(max(0.0, started + reading * step - time.monotonic()))
-            readings.append((snapshot(target.platform), snapshot(target.platform, tree_pss_mb)))
+            rss_readings.append(snapshot(target.platform))
+            pss_readings.append(snapshot(target.platform, tree_pss_mb))
             if reading % READINGS:
                 continue
-            memory, proportional = (_medians([values[kind] for values in readings]) for kind in (0, 1))
-            readings.clear()
+            memory, proportional = _medians(rss_readings), _medians(pss_readings)
+            rss_readings.clear()
+            pss_readings.clear()
             for name, value in memory.items():
                 rss.setdefault(name, []).append(value)
                 pss.setdefault(name, []).append(proportional.get(name, 0.0))
@@ -212,7 +215,8 @@ def run(minutes: float, interval_s: float = SAMPLE_INTERVAL_S) -> dict[str, obje
         "growth_limit_percent": GROWTH_LIMIT_PERCENT,
         "passed": not counters.errors and all(p["growth_after_5min_percent"] <= GROWTH_LIMIT_PERCENT
                                               for p in processes.values()),
-        "sample_interval_s": interval_s, "readings_per_sample": READINGS, "clients": CLIENTS, "images": len(images), "plugin_lists": list(PLUGINS),
+        "sample_interval_s": interval_s, "readings_per_sample": READINGS, "clients": CLIENTS, "images": len(images),
+        "plugin_lists": list(PLUGINS),
         "date": started_at, "machine": machine_info(),
         "method": __doc__.split("\n\n")[1].replace("\n", " "),
     }
