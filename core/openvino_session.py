@@ -6,6 +6,7 @@ from __future__ import annotations
 import queue
 from dataclasses import dataclass
 
+import ml_dtypes
 import numpy as np
 import openvino as ov
 
@@ -67,7 +68,7 @@ class OpenVinoSession:
             indices = [self._output_index[name] for name in output_names] if output_names else \
                 range(len(self._outputs))
             # Copies (concatenate copies even one part): the requests' output buffers are reused by their next run.
-            return [np.concatenate([request.get_output_tensor(index).data for request in requests])
+            return [np.concatenate([_values(request.get_output_tensor(index)) for request in requests])
                     for index in indices]
         finally:
             for request in requests:
@@ -82,6 +83,13 @@ class OpenVinoSession:
             except queue.Empty:
                 break
         return requests
+
+
+def _values(tensor: ov.Tensor) -> np.ndarray:
+    """The tensor's values as NumPy sees them: OpenVINO hands bfloat16 values over typed as float16."""
+    if tensor.element_type == ov.Type.bf16:
+        return tensor.data.view(ml_dtypes.bfloat16)
+    return tensor.data
 
 
 def _infer_at_once(requests: list[ov.InferRequest], parts: list[dict[int, np.ndarray]]) -> None:

@@ -1,5 +1,6 @@
 """The detector's landmark convolutions computed in float32 at the kept faces (core.detectors.landmark_heads):
-the same faces and landmarks as the whole graph, and bf16 detectors built that way."""
+the same faces as the whole graph, landmarks within a rounding of their features to bfloat16, and bf16 detectors
+built that way."""
 
 from __future__ import annotations
 
@@ -29,18 +30,21 @@ def _by_position(faces):
 
 @pytest.mark.parametrize("image", [GROUP, DATA_DIR / "compreface-samples" / "001_A.jpg"])
 def test_landmarks_computed_at_the_kept_faces_equal_the_whole_graph(image) -> None:
+    """Both graphs in float32; the split one returns its feature maps in bfloat16, which moves a landmark by at
+    most a few thousandths of the largest stride (32 px of the detector's input)."""
     pixels = decode_image(image.read_bytes(), 50_000_000, 1280).pixels
-    sessions = _sessions(backend="onnxruntime")
+    sessions = _sessions(backend="openvino", precision="f32")
     whole = build_detector(PACK.detector, DETECTOR, sessions, 640)
     body, convs = split_landmark_heads(DETECTOR, LANDMARK_OUTPUTS)
     split = ScrfdDetector(PACK.detector, sessions.create(body), 640, convs)
+    input_pixel = max(1.0, max(pixels.shape[:2]) / 640)  # in the image's pixels
     for threshold in (0.5, 0.02):
         expected, found = _by_position(whole.detect(pixels, threshold)), _by_position(split.detect(pixels, threshold))
         assert len(found) == len(expected) > 0
         for a, b in zip(expected, found):
             assert a.score == pytest.approx(b.score, abs=1e-6)
             np.testing.assert_allclose(a.box, b.box, atol=1e-3)
-            np.testing.assert_allclose(a.landmarks, b.landmarks, atol=1e-3)
+            np.testing.assert_allclose(a.landmarks, b.landmarks, atol=0.005 * 32 * input_pixel)
 
 
 def test_a_graph_without_such_landmark_outputs_is_not_split() -> None:
