@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import Field, model_validator
 
 from common.config import PROJECT_ROOT, ServiceSettings, load_settings, print_settings
+from runner.allocator import with_fixed_mmap_threshold
 
 TEMPLATE_DIR = PROJECT_ROOT / "nginx"
 NGINX = "nginx"
@@ -89,20 +89,6 @@ def nginx_command(config_path: Path) -> list[str]:
     return [NGINX, "-e", "stderr", "-p", str(config_path.parent), "-c", str(config_path), "-g", "daemon off;"]
 
 
-def nginx_environment(environment: Mapping[str, str]) -> dict[str, str]:
-    """``environment`` for nginx, with glibc's threshold for mapping large blocks fixed (a value given wins).
-
-    nginx holds each upload in a buffer of up to 1.25 MB (client_body_buffer_size and a quarter). glibc maps a
-    block that large from the system and unmaps it when freed, but then raises its threshold to the freed size,
-    so later buffers come from the heap, which fragments and keeps the largest set of uploads ever in flight
-    at once: nginx's memory crept up for many minutes under load (bench/soak.py). A threshold set explicitly
-    stays where it is: every buffer above 128 KB is returned as soon as its request ends. Measured with uploads
-    like the soak's: flat at 5.1 MB where it crept from 7.0 to 7.8 MB, for 0.14 ms more of nginx's CPU per
-    upload of half a megabyte (the fresh pages are zeroed).
-    """
-    return {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=131072", **environment}
-
-
 def main(argv: list[str] | None = None) -> None:
     arguments = sys.argv[1:] if argv is None else argv
     if arguments[:1] == ["render"] and len(arguments) == 2:
@@ -112,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = load_settings(GatewaySettings)
         print_settings("gateway", settings)
         command = nginx_command(write_config(settings))
-        os.execvpe(command[0], command, nginx_environment(os.environ))
+        os.execvpe(command[0], command, with_fixed_mmap_threshold(os.environ))
     else:
         raise SystemExit("usage: python -m runner.gateway render OUT | serve")
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from runner.allocator import with_fixed_mmap_threshold
 
 CONFIG = "python:runner.gunicorn_config"
 
@@ -20,11 +23,12 @@ class WebServer:
     application: str
     workers: int
     threads: int
+    holds_uploads: bool  # then glibc's mmap threshold is fixed (runner.allocator)
 
 
 SERVERS = {
-    "api": WebServer("api.app:create_app()", workers=1, threads=16),
-    "admin": WebServer("admin.app:create_app()", workers=2, threads=4),
+    "api": WebServer("api.app:create_app()", workers=1, threads=16, holds_uploads=True),
+    "admin": WebServer("admin.app:create_app()", workers=2, threads=4, holds_uploads=False),
 }
 
 
@@ -41,13 +45,18 @@ def gunicorn_command(server: str, bind: str | None = None, *, workers: int | Non
     return [*command, chosen.application]
 
 
+def server_environment(server: str, environment: Mapping[str, str]) -> dict[str, str]:
+    """``environment`` for ``server``'s gunicorn: with glibc's mmap threshold fixed where it holds uploads."""
+    return with_fixed_mmap_threshold(environment) if SERVERS[server].holds_uploads else dict(environment)
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m runner.gunicorn api|admin``: replace this process with the server's gunicorn."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or args[0] not in SERVERS:
         sys.exit(f"usage: python -m runner.gunicorn {'|'.join(SERVERS)}")
     command = gunicorn_command(args[0])
-    os.execv(command[0], command)
+    os.execve(command[0], command, server_environment(args[0], os.environ))
 
 
 if __name__ == "__main__":

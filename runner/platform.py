@@ -22,8 +22,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from common.config import PROJECT_ROOT, load_settings
 from db.engine import database_url, stop_embedded_server
 from db.migrate import upgrade
-from runner.gateway import GatewaySettings, nginx_command, nginx_environment, write_config
-from runner.gunicorn import gunicorn_command
+from runner.allocator import with_fixed_mmap_threshold
+from runner.gateway import GatewaySettings, nginx_command, write_config
+from runner.gunicorn import gunicorn_command, server_environment
 from runner.supervisor import Supervised, terminate_all
 
 START_TIMEOUT_S = 240
@@ -137,21 +138,21 @@ class LocalPlatform:
         for number, address in enumerate(apis, 1):
             env = {**base_env, "PORT": address.rsplit(":", 1)[1], "PYTHON_URL": ",".join(cores),
                    "PROMETHEUS_MULTIPROC_DIR": str(options.run_dir / "metrics" / f"api-{number}")}
-            add(f"api-{number}", gunicorn_command("api", address), env,
+            add(f"api-{number}", gunicorn_command("api", address), server_environment("api", env),
                 lambda a=address: http_ok(f"http://{a}/ready"), address, f"http://{address}/metrics")
 
         admin = f"127.0.0.1:{free_port()}"
         env = {**base_env, "PORT": admin.rsplit(":", 1)[1], "PYTHON_URL": ",".join(cores), "PROXY_COUNT": "1",
                "PROMETHEUS_MULTIPROC_DIR": str(options.run_dir / "metrics" / "admin"),
                "API_URLS": ",".join(f"http://{address}" for address in apis)}
-        add("admin", gunicorn_command("admin", admin), env,
+        add("admin", gunicorn_command("admin", admin), server_environment("admin", env),
             lambda: http_ok(f"http://{admin}/admin/ready"), admin, f"http://{admin}/admin/metrics")
 
         gateway_env = {**base_env, "PORT": str(options.port), "API_UPSTREAM": ",".join(apis),
                        "ADMIN_UPSTREAM": admin, "STATE_DIR": str(options.run_dir / "gateway")}
         self._gateway = load_settings(GatewaySettings, gateway_env)
         gateway = f"127.0.0.1:{options.port}"
-        add("gateway", nginx_command(write_config(self._gateway)), nginx_environment(base_env),
+        add("gateway", nginx_command(write_config(self._gateway)), with_fixed_mmap_threshold(base_env),
             lambda: http_ok(f"{self.url}/health/gateway"), gateway)
 
         for process in self.processes.values():
