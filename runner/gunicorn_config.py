@@ -33,6 +33,11 @@ control_socket_disable = True
 # As long as the gateway lets through (nginx's 8 KiB header buffers): the gateway answers longer ones.
 limit_request_line = 8190
 
+# Longer than the gateway keeps an idle connection to a server (its upstreams' keepalive_timeout, 60 s): when
+# gunicorn closed one first (after its default 2 s), a request the gateway sent on it at that moment failed with
+# 502 (bench/soak.py, after its clients paused for a reading).
+keepalive = 75
+
 _logging = load_settings(ServiceSettings)
 logconfig_dict = {
     "version": 1,

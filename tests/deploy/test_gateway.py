@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 
@@ -57,6 +58,19 @@ def test_too_large_a_request_gets_a_json_error(platform: LocalPlatform) -> None:
     assert answer.json()["code"] == 26
     assert re.fullmatch(r"[0-9a-f]{32}", answer.headers["X-Request-Id"])
     assert "larger" in answer.json()["message"]
+
+
+def test_the_api_keeps_the_gateways_idle_connections_open(platform: LocalPlatform) -> None:
+    """The gateway keeps idle connections to the api for reuse (60 s); gunicorn closed them after 2 s, and a
+    request the gateway sent on one as it closed failed with 502 (bench/soak.py, clients pausing for a reading)."""
+    api = platform.processes["api-1"]
+    port = int(api.address.rsplit(":", 1)[1])
+    assert requests.get(f"{platform.url}/api/v1/recognition/subjects", timeout=10).status_code == 400  # no key
+    time.sleep(3)
+    server = psutil.Process(api.pid)
+    established = [connection for process in [server, *server.children()] for connection in process.net_connections()
+                   if connection.laddr.port == port and connection.status == psutil.CONN_ESTABLISHED]
+    assert established, "the api closed the gateway's idle connection"
 
 
 def test_request_ids_are_made_or_kept_and_returned(platform: LocalPlatform) -> None:
