@@ -7,8 +7,10 @@ the heap, which fragments and keeps the largest set of uploads ever in flight at
 crept up for many minutes under load (bench/soak.py; the api's by 15 % in 30 minutes, none of it Python objects).
 A threshold set explicitly stays where it is: every block above 128 KB is returned as soon as its request ends.
 Measured with uploads like the soak's: nginx flat at 5.1 MB where it crept from 7.0 to 7.8 MB, for 0.14 ms more
-of its CPU per upload of half a megabyte (the fresh pages are zeroed). Not for core: its image-sized arrays and
-tensors, mapped afresh for every request, cost it 10 to 15 % more CPU per face.
+of its CPU per upload of half a megabyte (the fresh pages are zeroed); the api flat at 117 MB with no request in
+flight, where it crept from 130 to 150 MB, for 0.5 to 2 ms more of its CPU per detection in a mix of portraits and
+0.4 to 0.8 MB photos (4 to 6 ms against 4), the cost of its several copies of each upload. Not for core: its
+image-sized arrays and tensors, mapped afresh for every request, cost it 10 to 15 % more CPU per face.
 """
 
 from __future__ import annotations
