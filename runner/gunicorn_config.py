@@ -34,8 +34,8 @@ control_socket_disable = True
 limit_request_line = 8190
 
 # Longer than the gateway keeps an idle connection to a server (its upstreams' keepalive_timeout, 60 s): when
-# gunicorn closed one first (after its default 2 s), a request the gateway sent on it at that moment failed with
-# 502 (bench/soak.py, after its clients paused for a reading).
+# gunicorn closed one first (after its default 2 s), a request the gateway sent on it at that moment failed (the
+# client got 503, code 41; bench/soak.py, after its clients paused for a reading).
 keepalive = 75
 
 _logging = load_settings(ServiceSettings)

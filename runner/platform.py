@@ -22,7 +22,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from common.config import PROJECT_ROOT, load_settings
 from db.engine import database_url, stop_embedded_server
 from db.migrate import upgrade
-from runner.allocator import with_fixed_mmap_threshold
+from runner.allocator import TWO_ARENAS, with_fixed_mmap_threshold
 from runner.gateway import GatewaySettings, nginx_command, write_config
 from runner.gunicorn import gunicorn_command, server_environment
 from runner.supervisor import Supervised, terminate_all
@@ -114,10 +114,8 @@ class LocalPlatform:
     def _start_processes(self) -> None:
         options = self.options
         logs = options.run_dir / "logs"
-        # glibc gives each thread a memory arena (up to 8 per CPU) that keeps what it freed: with many request
-        # threads and image-sized buffers, resident memory then creeps up for tens of minutes. Two arenas keep
-        # it flat (bench/soak.py) at no measurable cost in speed; a value in the environment wins.
-        base_env = {"MALLOC_ARENA_MAX": "2", **os.environ, **options.env, "DATABASE_URL": self.database_url}
+        # glibc's memory arenas limited (runner.allocator); a value in the environment wins.
+        base_env = {**TWO_ARENAS, **os.environ, **options.env, "DATABASE_URL": self.database_url}
         base_env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # each gunicorn server gets a folder of its own below
         echo: TextIO | None = sys.stdout if options.echo else None
 

@@ -29,7 +29,7 @@ def _by_position(faces):
 
 
 @pytest.mark.parametrize("image", [GROUP, DATA_DIR / "compreface-samples" / "001_A.jpg"])
-def test_landmarks_computed_at_the_kept_faces_equal_the_whole_graph(image) -> None:
+def test_landmarks_computed_at_the_kept_faces_match_the_whole_graph(image) -> None:
     """Both graphs in float32; the split one returns its feature maps in bfloat16, which moves a landmark by at
     most a few thousandths of the largest stride (32 px of the detector's input)."""
     pixels = decode_image(image.read_bytes(), 50_000_000, 1280).pixels

@@ -62,7 +62,7 @@ def test_too_large_a_request_gets_a_json_error(platform: LocalPlatform) -> None:
 
 def test_the_api_keeps_the_gateways_idle_connections_open(platform: LocalPlatform) -> None:
     """The gateway keeps idle connections to the api for reuse (60 s); gunicorn closed them after 2 s, and a
-    request the gateway sent on one as it closed failed with 502 (bench/soak.py, clients pausing for a reading)."""
+    request the gateway sent on one as it closed failed with 503 (bench/soak.py, clients pausing for a reading)."""
     api = platform.processes["api-1"]
     port = int(api.address.rsplit(":", 1)[1])
     assert requests.get(f"{platform.url}/api/v1/recognition/subjects", timeout=10).status_code == 400  # no key

@@ -14,6 +14,7 @@ import psutil
 import pytest
 import requests
 
+from runner.allocator import FIXED_MMAP_THRESHOLD
 from runner.platform import LocalPlatform, PlatformOptions, free_port
 from tests.support.database import create_services, fresh_database
 from tests.support.paths import DATA_DIR, lfw_image
@@ -22,6 +23,7 @@ PEOPLE = ["Jacques_Chirac", "Zinedine_Zidane", "Venus_Williams"]
 LARGE_UPLOADS = [DATA_DIR / "compreface-samples" / name for name in ("004_A.jpg", "006_A.jpg", "005_A.jpg",
                                                                       "002_A.jpg")]  # 0.45 to 0.77 MB, with faces
 MOST_FAILURES_PER_KILL = 4  # requests in flight on the killed process when it dies
+FIXED_THRESHOLD_ENTRY = f"GLIBC_TUNABLES={FIXED_MMAP_THRESHOLD}".encode()  # as in /proc/PID/environ
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,7 @@ def test_nginx_gives_back_the_memory_of_finished_uploads(two_by_two: LocalPlatfo
     fragmented heap and its memory crept up under load (bench/soak.py). Before any other test uploads to this
     gateway: once grown, a heap that kept its buffers would not grow again for the same uploads."""
     master = psutil.Process(two_by_two.processes["gateway"].pid)
-    assert b"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072" in Path(f"/proc/{master.pid}/environ").read_bytes()
+    assert FIXED_THRESHOLD_ENTRY in Path(f"/proc/{master.pid}/environ").read_bytes()
 
     def workers_rss_mb() -> float:
         return sum(worker.memory_info().rss for worker in master.children()) / 2**20
@@ -104,7 +106,7 @@ def test_the_api_gives_back_the_memory_of_finished_uploads(two_by_two: LocalPlat
     any other large upload to these servers, for the same reason as nginx's test."""
     apis = [psutil.Process(two_by_two.processes[name].pid) for name in ("api-1", "api-2")]
     for api in apis:
-        assert b"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072" in Path(f"/proc/{api.pid}/environ").read_bytes()
+        assert FIXED_THRESHOLD_ENTRY in Path(f"/proc/{api.pid}/environ").read_bytes()
 
     def recognise_all(images: list[Path]) -> None:
         with ThreadPoolExecutor(8) as pool:
